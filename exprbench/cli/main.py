@@ -1,0 +1,26 @@
+"""The ``exprbench`` command: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import click
+
+from exprbench import __version__
+from exprbench.cli.assets_cmd import assets
+from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
+from exprbench.cli.video_cmd import probe_cmd
+
+
+@click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="exprbench")
+@verbosity_options
+def cli(verbose: int, quiet: int) -> None:
+    """ExprBench: benchmark, metrics and face analysis for multi-character portrait animation."""
+    configure_logging(verbose, quiet)
+
+
+cli.add_command(assets)
+cli.add_command(probe_cmd)
+
+
+def main() -> None:
+    cli(prog_name="exprbench")

@@ -1,0 +1,399 @@
+"""Video and image I/O used by everything in the toolkit.
+
+Why one module: decoders disagree on frame counts, timestamps and failure modes, and a benchmark is only
+reproducible if every component sees the same frames. Decisions made here:
+
+- ``probe`` reads container metadata and demuxes packets (no decoding) to count the frames actually
+  present. Containers that over-report their frame count (decord#373: it hangs asking for frames
+  that are not there) are therefore clamped to what exists, and a truncated file reports fewer frames.
+- Reading uses decord in bounded chunks (the fastest CPU decoder here) and falls back to PyAV when
+  decord cannot open or decode a file. A per-file deadline stops a decode that makes no progress.
+- Resampling to a target fps is by timestamps: output frame k shows the source frame whose
+  presentation interval contains t = k / fps (sample-and-hold, as a player would show it), so
+  variable-frame-rate sources and gaps are handled frame-accurately.
+- Writing is H.264 yuv420p through PyAV with an exact rational frame rate. yuv420p needs even sizes:
+  an odd width or height loses its last column or row (documented, never silently resized).
+- Images go through PIL with EXIF orientation applied; alpha is composited on white; greyscale and
+  palette images become RGB.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from exprbench.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CHUNK = 32
+DEFAULT_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What ``probe`` learns about a video without decoding it."""
+
+    path: Path
+    width: int  # as displayed, i.e. after rotation
+    height: int
+    fps: float  # average frame rate: frames present / duration
+    n_frames: int  # frames present in the file (demuxed packets), which is what readers return
+    reported_frames: int  # what the container header claims (0 when it does not say)
+    codec: str
+    duration: float  # seconds
+    rotation: int  # degrees counter-clockwise applied for display: 0, 90, 180 or 270
+
+    @property
+    def over_reported(self) -> bool:
+        return self.reported_frames > self.n_frames
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(path, "file not found", "check the path")
+    if not path.is_file():
+        raise InputError(path, "is not a regular file")
+    if path.stat().st_size == 0:
+        raise InputError(path, "is empty (0 bytes)", "re-download or re-export it")
+
+
+def _open_container(path: Path) -> av.container.InputContainer:
+    _check_file(path)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.InvalidDataError:
+        raise InputError(path, "is not a readable video (corrupt, truncated or not a video format)",
+                         "re-encode it with ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise InputError(path, f"cannot be opened as a video: {exc}") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(path, "has no video stream", "pass a video file, not audio")
+    if container.format.name.endswith("_pipe") or container.format.name == "image2":
+        container.close()
+        raise InputError(path, "is an image, not a video", "pass a video file (images go where portraits are expected)")
+    return container
+
+
+def _rotation(path: Path) -> int:
+    """Display rotation (degrees counter-clockwise) from the first frame's display matrix.
+
+    Phones record portrait video as landscape frames plus this matrix. decord applies it itself;
+    PyAV does not, so only the PyAV path rotates (``_rotate``).
+    """
+    container = _open_container(path)
+    try:
+        frame = next(container.decode(container.streams.video[0]), None)
+        return int(frame.rotation) % 360 if frame is not None else 0
+    except av.error.FFmpegError:
+        return 0
+    finally:
+        container.close()
+
+
+def probe(path: str | Path) -> VideoInfo:
+    """Metadata plus the number of frames actually present (packets demuxed, nothing decoded)."""
+    path = Path(path)
+    container = _open_container(path)
+    try:
+        stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise InputError(path, f"uses a video codec ({stream.codec_tag or 'unknown'}) this FFmpeg build "
+                             "cannot decode", "re-encode it to H.264")
+        codec_name = stream.codec_context.name
+        n = 0
+        last_pts = None
+        first_pts = None
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                n += 1
+                if packet.pts is not None:
+                    first_pts = packet.pts if first_pts is None else min(first_pts, packet.pts)
+                    last_pts = packet.pts if last_pts is None else max(last_pts, packet.pts)
+        except av.error.FFmpegError as exc:
+            log.warning("%s: demuxing stopped early (%s); the file looks truncated", path, exc)
+        if n == 0:
+            raise InputError(path, "contains no video frames", "the file is truncated or empty")
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        if first_pts is not None and stream.time_base and n > 1:
+            span = float((last_pts - first_pts) * stream.time_base)
+            duration = span * n / (n - 1)  # include the last frame's own interval
+        else:
+            duration = n / float(rate) if rate else 0.0
+        fps = n / duration if duration > 0 else float(rate or 0)
+        if stream.frames and stream.frames > n:
+            log.warning("%s: header claims %d frames but only %d are present; the file looks truncated",
+                        path, stream.frames, n)
+        rotation = _rotation(path)
+        w, h = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, 270):
+            w, h = h, w
+        return VideoInfo(path=path, width=w, height=h, fps=fps, n_frames=n, reported_frames=int(stream.frames or 0),
+                         codec=codec_name, duration=duration, rotation=rotation)
+    finally:
+        container.close()
+
+
+def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
+    if rotation == 0:
+        return frames
+    return np.ascontiguousarray(np.rot90(frames, k=rotation // 90, axes=(-3, -2)))
+
+
+class _Deadline:
+    """A decode that exceeds its time budget is abandoned with an error naming the file."""
+
+    def __init__(self, path: Path, seconds: float) -> None:
+        self.path, self.seconds, self.start = path, seconds, time.monotonic()
+
+    def check(self) -> None:
+        if time.monotonic() - self.start > self.seconds:
+            raise InputError(self.path, f"decoding took longer than {self.seconds:.0f} s and was stopped",
+                             "the file may be damaged; re-encode it, or raise --decode-timeout")
+
+
+def _decord_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline) -> Iterator[np.ndarray]:
+    import decord
+
+    reader = decord.VideoReader(str(info.path), num_threads=2)
+    limit = min(len(reader), info.n_frames)
+    for start in range(0, len(indices), chunk):
+        deadline.check()
+        batch = [i for i in indices[start:start + chunk] if i < limit]
+        if len(batch) != len(indices[start:start + chunk]):
+            raise InputError(info.path, f"frame {indices[start + len(batch)]} is beyond the {limit} decodable frames")
+        yield reader.get_batch(batch).asnumpy()
+
+
+def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline) -> Iterator[np.ndarray]:
+    """Sequential decode that keeps only the requested frames (indices must be non-decreasing)."""
+    container = _open_container(info.path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        wanted = iter(indices)
+        target = next(wanted, None)
+        buffer: list[np.ndarray] = []
+        for position, frame in enumerate(container.decode(stream)):
+            deadline.check()
+            if target is None:
+                break
+            if position < target:
+                continue
+            image = frame.to_ndarray(format="rgb24")
+            while target is not None and target == position:
+                buffer.append(image)
+                target = next(wanted, None)
+            if len(buffer) >= chunk:
+                yield np.stack(buffer)
+                buffer = []
+        if target is not None:
+            raise InputError(info.path, f"only {position + 1} frames could be decoded, frame {target} was requested",
+                             "the file is truncated or corrupt")
+        if buffer:
+            yield np.stack(buffer)
+    except av.error.FFmpegError as exc:
+        raise InputError(info.path, f"decoding failed: {exc}", "the file is corrupt; re-encode it") from None
+    finally:
+        container.close()
+
+
+def iter_frames(
+    path: str | Path | VideoInfo,
+    indices: Sequence[int] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    backend: str = "auto",
+) -> Iterator[np.ndarray]:
+    """Yield RGB uint8 arrays of shape (n<=chunk, H, W, 3), upright, for ``indices`` (default: all frames).
+
+    Memory stays bounded by ``chunk`` frames. ``backend`` is ``auto`` (decord, PyAV on failure),
+    ``decord`` or ``pyav``.
+    """
+    info = path if isinstance(path, VideoInfo) else probe(path)
+    if indices is None:
+        indices = range(info.n_frames)
+    if any(b < a for a, b in zip(indices, indices[1:])):
+        raise ValueError("indices must be non-decreasing")
+    deadline = _Deadline(info.path, timeout)
+    emitted = 0
+    if backend in ("auto", "decord"):
+        try:
+            for frames in _decord_chunks(info, indices, chunk, deadline):
+                emitted += len(frames)
+                yield frames  # decord applies the display rotation itself
+            return
+        except InputError:
+            raise
+        except Exception as exc:  # decord raises bare DECORDError/RuntimeError on what it cannot decode
+            if backend == "decord":
+                raise InputError(info.path, f"decord could not decode it: {str(exc).splitlines()[0]}") from None
+            log.info("%s: decord failed (%s); falling back to PyAV", info.path, str(exc).splitlines()[0])
+    for frames in _pyav_chunks(info, indices[emitted:], chunk, deadline):
+        yield _rotate(frames, info.rotation)
+
+
+def read_video(path: str | Path, indices: Sequence[int] | None = None, **kwargs) -> np.ndarray:
+    """All requested frames as one (T, H, W, 3) uint8 array. Use ``iter_frames`` for long videos."""
+    chunks = list(iter_frames(path, indices, **kwargs))
+    if not chunks:
+        info = probe(path)
+        return np.zeros((0, info.height, info.width, 3), np.uint8)
+    return np.concatenate(chunks)
+
+
+def frame_timestamps(path: str | Path) -> np.ndarray:
+    """Presentation time (s) of every frame present, in decode order, from packet timestamps."""
+    path = Path(path)
+    container = _open_container(path)
+    try:
+        stream = container.streams.video[0]
+        pts = [p.pts for p in container.demux(stream) if p.size > 0 and p.pts is not None]
+        base = stream.time_base
+    finally:
+        container.close()
+    times = np.sort(np.array([float(p * base) for p in pts]))
+    return times - times[0] if len(times) else times
+
+
+def resample_indices(timestamps: np.ndarray, fps: float, max_frames: int | None = None,
+                     start: float = 0.0) -> np.ndarray:
+    """Source frame index for each output frame at ``fps`` (sample-and-hold by timestamps).
+
+    Output frame k is shown at t_k = start + k / fps and takes the last source frame whose timestamp
+    is <= t_k (a tolerance of 1e-6 s absorbs rounding of rational timestamps). The output covers the
+    source's duration: the last source frame is held for one source interval.
+    """
+    if len(timestamps) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(timestamps) > 1:
+        end = timestamps[-1] + float(np.median(np.diff(timestamps)))
+    else:
+        end = timestamps[0] + 1.0 / fps
+    n_out = int(math.floor((end - start) * fps + 1e-6))
+    if max_frames is not None:
+        n_out = min(n_out, max_frames)
+    times = start + np.arange(n_out) / fps
+    idx = np.searchsorted(timestamps, times + 1e-6, side="right") - 1
+    return np.clip(idx, 0, len(timestamps) - 1).astype(np.int64)
+
+
+def read_resampled(path: str | Path, fps: float, max_frames: int | None = None, start: float = 0.0,
+                   **kwargs) -> np.ndarray:
+    """Frames resampled to ``fps`` (see ``resample_indices``), e.g. the benchmark's 25 fps clips."""
+    info = probe(path)
+    indices = resample_indices(frame_timestamps(path), fps, max_frames=max_frames, start=start)
+    return read_video(info, indices.tolist(), **kwargs)
+
+
+class VideoWriter:
+    """Streaming H.264 (yuv420p) writer with an exact rational frame rate.
+
+    Frames are RGB uint8 (H, W, 3). Odd sizes lose their last row/column (yuv420p needs even sizes).
+    The file is written to ``<name>.part`` and renamed on close, so a crash leaves no half video under
+    the final name.
+    """
+
+    def __init__(self, path: str | Path, fps: float | Fraction, crf: int = 18, preset: str = "medium") -> None:
+        self.path = Path(path)
+        self.rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
+        self.crf, self.preset = crf, preset
+        self._tmp = self.path.with_name(self.path.name + ".part")
+        self._container = None
+        self._stream = None
+        self._count = 0
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def _open(self, height: int, width: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(self._tmp), mode="w", format="mp4")
+        stream = self._container.add_stream("libx264", rate=self.rate)
+        stream.width, stream.height = width - width % 2, height - height % 2
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = 1 / self.rate
+        stream.options = {"crf": str(self.crf), "preset": self.preset}
+        stream.codec_context.time_base = 1 / self.rate
+        self._stream = stream
+
+    def write(self, frames: np.ndarray) -> None:
+        """Append one frame (H, W, 3) or a batch (T, H, W, 3) of RGB uint8."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"expected uint8 frames of shape (T, H, W, 3), got {frames.dtype} {frames.shape}")
+        if self._container is None:
+            self._open(frames.shape[1], frames.shape[2])
+        h, w = self._stream.height, self._stream.width
+        for image in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:h, :w]), format="rgb24")
+            frame.pts = self._count
+            self._count += 1
+            self._container.mux(self._stream.encode(frame))
+
+    def close(self) -> None:
+        if self._container is None:
+            return
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        self._container = None
+        self._tmp.replace(self.path)
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        if exc_type is None:
+            self.close()
+        else:
+            if self._container is not None:
+                self._container.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def write_video(path: str | Path, frames: np.ndarray | Sequence[np.ndarray], fps: float | Fraction, **kwargs) -> Path:
+    """Write RGB uint8 frames as an H.264 mp4 at exactly ``fps``; returns the path."""
+    with VideoWriter(path, fps, **kwargs) as writer:
+        for frame in frames:
+            writer.write(frame)
+    return Path(path)
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """An RGB uint8 (H, W, 3) array, upright per EXIF, alpha composited on white, greyscale expanded."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    _check_file(path)
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image.load()
+    except UnidentifiedImageError:
+        raise InputError(path, "is not a readable image", "use PNG, JPEG, WebP, BMP or TIFF") from None
+    except (OSError, SyntaxError) as exc:
+        raise InputError(path, f"image is corrupt or truncated: {exc}") from None
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def save_image(path: str | Path, image: np.ndarray) -> Path:
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(path)
+    return path
