@@ -70,6 +70,8 @@ def _open_container(path: Path) -> av.container.InputContainer:
     _check_file(path)
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except av.error.EOFError:
+        raise InputError(path, "is truncated: it ends before its header is complete", "re-download or re-export it") from None
     except av.error.InvalidDataError:
         raise InputError(path, "is not a readable video (corrupt, truncated or not a video format)",
                          "re-encode it with ffmpeg -i IN -c:v libx264 -pix_fmt yuv420p OUT.mp4") from None
@@ -107,8 +109,7 @@ def probe(path: str | Path) -> VideoInfo:
     try:
         stream = container.streams.video[0]
         if stream.codec_context is None:
-            raise InputError(path, f"uses a video codec ({stream.codec_tag or 'unknown'}) this FFmpeg build "
-                             "cannot decode", "re-encode it to H.264")
+            raise InputError(path, "uses a video codec this FFmpeg build cannot decode", "re-encode it to H.264")
         codec_name = stream.codec_context.name
         n = 0
         last_pts = None
@@ -170,9 +171,9 @@ def _decord_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline
     limit = min(len(reader), info.n_frames)
     for start in range(0, len(indices), chunk):
         deadline.check()
-        batch = [i for i in indices[start:start + chunk] if i < limit]
-        if len(batch) != len(indices[start:start + chunk]):
-            raise InputError(info.path, f"frame {indices[start + len(batch)]} is beyond the {limit} decodable frames")
+        batch = list(indices[start:start + chunk])
+        if batch[-1] >= limit:
+            raise InputError(info.path, f"decord sees only {limit} of the {info.n_frames} frames present")
         yield reader.get_batch(batch).asnumpy()
 
 
@@ -226,6 +227,9 @@ def iter_frames(
         indices = range(info.n_frames)
     if any(b < a for a, b in zip(indices, indices[1:])):
         raise ValueError("indices must be non-decreasing")
+    if len(indices) and (indices[-1] >= info.n_frames or indices[0] < 0):
+        raise InputError(info.path, f"frame {indices[-1]} was requested but only {info.n_frames} frames are present",
+                         "the file is shorter than expected or truncated")
     deadline = _Deadline(info.path, timeout)
     emitted = 0
     if backend in ("auto", "decord"):

@@ -90,7 +90,7 @@ def tiny_transformer_config(num_layers: int = 2, heads: int = 2, head_dim: int =
         "qk_norm": "rms_norm_across_heads",
         "eps": 1e-6,
         "image_dim": 20,
-        "added_kv_proj_dim": 20,
+        "added_kv_proj_dim": inner,
         "rope_max_seq_len": 64,
     }
 

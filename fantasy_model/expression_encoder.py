@@ -49,9 +49,14 @@ class ExpressionEncoder(nn.Module):
         self.mouth_proj_model = Resampler(config.mouth)
         self.emo_proj_model = Resampler(config.emo)
 
+    # diffusers pipelines query `.device` / `.dtype` on every registered component.
     @property
     def dtype(self) -> torch.dtype:
         return self.proj_model.norm.weight.dtype
+
+    @property
+    def device(self) -> torch.device:
+        return self.proj_model.norm.weight.device
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """[B, F, 554] PD-FGC features -> [B, F * tokens_per_frame, context_dim] expression tokens."""

@@ -81,6 +81,10 @@ def expected_digest(asset: Asset) -> str | None:
 
 def check_file(asset: Asset, path: Path) -> str:
     """Return the file's sha256 if it is acceptable for ``asset``; raise ChecksumError otherwise."""
+    size = path.stat().st_size
+    if asset.size is not None and size != asset.size:
+        raise ChecksumError(f"{path}: {size} bytes where {asset.name} has {asset.size}; the file was refused "
+                            "(delete it, or fix the file in your asset directory)")
     digest = sha256_file(path)
     expected = expected_digest(asset)
     if expected is not None and digest != expected:

@@ -1,0 +1,86 @@
+"""Resident accelerator parameter bytes per memory mode for Wan2.1-I2V-14B-720P + FantasyPortrait.
+
+Everything is built on the meta device (no weights, no GPU); bytes follow the dtypes a GPU run
+loads (transformer, umT5 and the adapter in bf16; CLIP and the VAE in fp32, as diffusers
+recommends) and diffusers' offload grouping, via `fantasy_model.memory.resident_parameter_bytes`.
+Activations, the CUDA context and allocator overhead are not included.
+
+    python benchmarks/fantasy_memory.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fantasy_model.env_compat import hide_broken_torchvision  # noqa: E402
+
+hide_broken_torchvision()
+
+import torch  # noqa: E402
+
+from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P  # noqa: E402
+from fantasy_model.expression_attention import install_expression_attention  # noqa: E402
+from fantasy_model.expression_encoder import ExpressionEncoder  # noqa: E402
+from fantasy_model.memory import OFFLOAD_MODES, resident_parameter_bytes  # noqa: E402
+
+UMT5_XXL = dict(
+    vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+    feed_forward_proj="gated-gelu", relative_attention_num_buckets=32, tie_word_embeddings=False,
+)
+CLIP_VIT_H_14 = dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=16, image_size=224, patch_size=14, projection_dim=1024)
+
+
+def build_components() -> dict[str, torch.nn.Module]:
+    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+    from transformers import CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+
+    with torch.device("meta"):
+        transformer = WanTransformer3DModel(**WAN_I2V_14B_720P)
+        install_expression_attention(transformer, OFFICIAL_ADAPTER.context_dim)
+        return {
+            "text_encoder": UMT5EncoderModel(UMT5Config(**UMT5_XXL)),
+            "image_encoder": CLIPVisionModel(CLIPVisionConfig(**CLIP_VIT_H_14)),
+            "expression_encoder": ExpressionEncoder(OFFICIAL_ADAPTER),
+            "transformer": transformer,
+            "vae": AutoencoderKLWan(),
+        }
+
+
+DTYPES = {
+    "text_encoder": torch.bfloat16,
+    "image_encoder": torch.float32,
+    "expression_encoder": torch.bfloat16,
+    "transformer": torch.bfloat16,
+    "vae": torch.float32,
+}
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:8.2f}"
+
+
+def main() -> None:
+    components = build_components()
+    print("Parameter counts (meta device):")
+    for name, module in components.items():
+        print(f"  {name:<19} {sum(p.numel() for p in module.parameters()) / 1e6:10.2f} M")
+    ip = sum(p.numel() for n, p in components["transformer"].named_parameters() if "ip_adapter_single_stream" in n)
+    encoder = sum(p.numel() for p in components["expression_encoder"].parameters())
+    print(f"  FantasyPortrait adapter: ip k/v {ip / 1e6:.2f} M + encoder {encoder / 1e6:.2f} M = {(ip + encoder) / 1e9:.3f} B")
+    print()
+    print("Peak resident parameter GiB on the accelerator (weights only; no activations):")
+    print(f"  {'mode':<20}{'transformer':>12}{'bf16':>10}{'fp8':>10}   peak set by")
+    for mode in OFFLOAD_MODES:
+        for prefetch in ((True, False) if mode in ("group_offload", "sequential") else (True,)):
+            bf16, who = resident_parameter_bytes(components, mode, DTYPES, fp8_transformer=False, prefetch=prefetch)
+            fp8, who8 = resident_parameter_bytes(components, mode, DTYPES, fp8_transformer=True, prefetch=prefetch)
+            label = mode + ("" if mode in ("none", "model_cpu_offload") else (" +stream" if prefetch else " no-stream"))
+            print(f"  {label:<20}{'':>12}{gib(bf16):>10}{gib(fp8):>10}   {who} / {who8}")
+
+
+if __name__ == "__main__":
+    main()

