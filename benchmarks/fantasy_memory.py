@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P  # noqa: E402
 from fantasy_model.expression_attention import install_expression_attention  # noqa: E402
 from fantasy_model.expression_encoder import ExpressionEncoder  # noqa: E402
-from fantasy_model.memory import OFFLOAD_MODES, resident_parameter_bytes  # noqa: E402
+from fantasy_model.memory import OFFLOAD_MODES, peak_resident_bytes, resident_bytes_per_component  # noqa: E402
 
 UMT5_XXL = dict(
     vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
@@ -72,14 +72,20 @@ def main() -> None:
     encoder = sum(p.numel() for p in components["expression_encoder"].parameters())
     print(f"  FantasyPortrait adapter: ip k/v {ip / 1e6:.2f} M + encoder {encoder / 1e6:.2f} M = {(ip + encoder) / 1e9:.3f} B")
     print()
-    print("Peak resident parameter GiB on the accelerator (weights only; no activations):")
-    print(f"  {'mode':<20}{'transformer':>12}{'bf16':>10}{'fp8':>10}   peak set by")
+    print("Peak resident parameter GiB on the accelerator (weights only; no activations, CUDA context or")
+    print("allocator overhead). 'transformer' = DiT incl. expression k/v while it denoises; 'pipeline' = peak")
+    print("over the whole run (all components in mode none, else the largest single component).")
+    print(f"  {'mode':<24}{'transformer bf16':>17}{'fp8':>8}{'pipeline bf16':>15}{'fp8':>8}  pipeline peak set by")
     for mode in OFFLOAD_MODES:
-        for prefetch in ((True, False) if mode in ("group_offload", "sequential") else (True,)):
-            bf16, who = resident_parameter_bytes(components, mode, DTYPES, fp8_transformer=False, prefetch=prefetch)
-            fp8, who8 = resident_parameter_bytes(components, mode, DTYPES, fp8_transformer=True, prefetch=prefetch)
-            label = mode + ("" if mode in ("none", "model_cpu_offload") else (" +stream" if prefetch else " no-stream"))
-            print(f"  {label:<20}{'':>12}{gib(bf16):>10}{gib(fp8):>10}   {who} / {who8}")
+        for prefetch in (True, False) if mode in ("group_offload", "sequential") else (True,):
+            label = mode if mode in ("none", "model_cpu_offload") else f"{mode} ({'stream' if prefetch else 'no stream'})"
+            bf16 = resident_bytes_per_component(components, mode, DTYPES, fp8_transformer=False, prefetch=prefetch)
+            fp8 = resident_bytes_per_component(components, mode, DTYPES, fp8_transformer=True, prefetch=prefetch)
+            peak_by = "all" if mode == "none" else max(bf16, key=bf16.get)
+            print(
+                f"  {label:<24}{gib(bf16['transformer']):>17}{gib(fp8['transformer']):>8}"
+                f"{gib(peak_resident_bytes(bf16, mode)):>15}{gib(peak_resident_bytes(fp8, mode)):>8}  {peak_by}"
+            )
 
 
 if __name__ == "__main__":

@@ -111,29 +111,30 @@ def probe(path: str | Path) -> VideoInfo:
         if stream.codec_context is None:
             raise InputError(path, "uses a video codec this FFmpeg build cannot decode", "re-encode it to H.264")
         codec_name = stream.codec_context.name
+        # Packets before the stream's start (an edit list trimming encoder priming frames) are decoded
+        # but never shown: PyAV drops them and decord pads its output with duplicates instead.
+        start = stream.start_time or 0
+        pts: list[int] = []
         n = 0
-        last_pts = None
-        first_pts = None
         try:
             for packet in container.demux(stream):
-                if packet.size == 0:
+                if packet.size == 0 or (packet.pts is not None and packet.pts < start):
                     continue
                 n += 1
                 if packet.pts is not None:
-                    first_pts = packet.pts if first_pts is None else min(first_pts, packet.pts)
-                    last_pts = packet.pts if last_pts is None else max(last_pts, packet.pts)
+                    pts.append(packet.pts)
         except av.error.FFmpegError as exc:
             log.warning("%s: demuxing stopped early (%s); the file looks truncated", path, exc)
         if n == 0:
             raise InputError(path, "contains no video frames", "the file is truncated or empty")
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-        if first_pts is not None and stream.time_base and n > 1:
-            span = float((last_pts - first_pts) * stream.time_base)
+        if len(pts) > 1 and stream.time_base:
+            span = float((max(pts) - min(pts)) * stream.time_base)
             duration = span * n / (n - 1)  # include the last frame's own interval
         else:
             duration = n / float(rate) if rate else 0.0
         fps = n / duration if duration > 0 else float(rate or 0)
-        if stream.frames and stream.frames > n:
+        if stream.frames and stream.frames > n + 8:  # an edit list may hide a few priming frames
             log.warning("%s: header claims %d frames but only %d are present; the file looks truncated",
                         path, stream.frames, n)
         rotation = _rotation(path)
@@ -248,13 +249,19 @@ def iter_frames(
         yield _rotate(frames, info.rotation)
 
 
-def read_video(path: str | Path, indices: Sequence[int] | None = None, **kwargs) -> np.ndarray:
-    """All requested frames as one (T, H, W, 3) uint8 array. Use ``iter_frames`` for long videos."""
-    chunks = list(iter_frames(path, indices, **kwargs))
-    if not chunks:
-        info = probe(path)
-        return np.zeros((0, info.height, info.width, 3), np.uint8)
-    return np.concatenate(chunks)
+def read_video(path: str | Path | VideoInfo, indices: Sequence[int] | None = None, **kwargs) -> np.ndarray:
+    """All requested frames as one (T, H, W, 3) uint8 array. Use ``iter_frames`` for long videos.
+
+    Chunks are copied into a preallocated array, so peak memory is the output plus one chunk.
+    """
+    info = path if isinstance(path, VideoInfo) else probe(path)
+    count = info.n_frames if indices is None else len(indices)
+    out = np.empty((count, info.height, info.width, 3), np.uint8)
+    filled = 0
+    for frames in iter_frames(info, indices, **kwargs):
+        out[filled:filled + len(frames)] = frames
+        filled += len(frames)
+    return out
 
 
 def frame_timestamps(path: str | Path) -> np.ndarray:
@@ -263,7 +270,8 @@ def frame_timestamps(path: str | Path) -> np.ndarray:
     container = _open_container(path)
     try:
         stream = container.streams.video[0]
-        pts = [p.pts for p in container.demux(stream) if p.size > 0 and p.pts is not None]
+        start = stream.start_time or 0
+        pts = [p.pts for p in container.demux(stream) if p.size > 0 and p.pts is not None and p.pts >= start]
         base = stream.time_base
     finally:
         container.close()
@@ -296,9 +304,8 @@ def resample_indices(timestamps: np.ndarray, fps: float, max_frames: int | None 
 def read_resampled(path: str | Path, fps: float, max_frames: int | None = None, start: float = 0.0,
                    **kwargs) -> np.ndarray:
     """Frames resampled to ``fps`` (see ``resample_indices``), e.g. the benchmark's 25 fps clips."""
-    info = probe(path)
     indices = resample_indices(frame_timestamps(path), fps, max_frames=max_frames, start=start)
-    return read_video(info, indices.tolist(), **kwargs)
+    return read_video(path, indices.tolist(), **kwargs)
 
 
 class VideoWriter:

@@ -16,7 +16,7 @@ import torch
 from fantasy_model.face_align import align_face, to_model_input
 from fantasy_model.face_detector import FaceDetector
 from fantasy_model.face_landmarks import FaceTracker, LandmarkModel
-from fantasy_model.pd_fgc import FanEncoder, load_fan_encoder
+from fantasy_model.pd_fgc import FanEncoder
 
 
 def nearest_valid_indices(valid: np.ndarray) -> np.ndarray:
@@ -88,10 +88,10 @@ def encode_expressions(
 class ExpressionExtractor:
     """Bundles the three third-party models of the release (detector, landmarks, PD-FGC)."""
 
-    def __init__(self, det_model: str | Path, landmark_model: str | Path, pd_fgc_model: str | Path, device: str = "cpu") -> None:
+    def __init__(self, det_model: str | Path, landmark_model: str | Path, encoder: FanEncoder, device: str = "cpu") -> None:
         self.detector = FaceDetector(det_model)
         self.landmarks = LandmarkModel(landmark_model)
-        self.encoder = load_fan_encoder(pd_fgc_model)
+        self.encoder = encoder
         self.device = torch.device(device)
 
     def __call__(self, frames_bgr: list[np.ndarray]) -> tuple[torch.Tensor, DrivingTrack]:

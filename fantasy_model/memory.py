@@ -136,36 +136,36 @@ def _top_level_groups(sizes: dict[str, int], root: nn.Module, blocks_per_group: 
     return groups, rest
 
 
-def resident_parameter_bytes(
+def resident_bytes_per_component(
     components: dict[str, nn.Module],
     mode: OffloadMode,
     dtypes: dict[str, torch.dtype],
     fp8_transformer: bool = False,
     prefetch: bool = True,
-) -> tuple[int, str]:
-    """Peak parameter bytes on the accelerator for a memory mode, and which component sets the peak.
+) -> dict[str, int]:
+    """Parameter bytes each component keeps on the accelerator while it runs under `mode`.
 
-    Activations are not included. `prefetch` models the CUDA-stream variant that onloads the next
-    group while the current one computes (two groups resident).
+    `prefetch` models the CUDA-stream variant that onloads the next group while the current one
+    computes (two groups resident). Activations are not included.
     """
-    per_component: dict[str, int] = {}
+    if mode not in OFFLOAD_MODES:
+        raise ValueError(f"unknown offload mode {mode!r}; choose one of {OFFLOAD_MODES}")
+    resident: dict[str, int] = {}
     for name, module in components.items():
         keep = getattr(module, "_keep_in_fp32_modules", None) or []
         fp8_skip = _fp8_skip_patterns(module) if fp8_transformer and name == "transformer" else None
         sizes = _leaf_bytes(module, dtypes[name], keep, fp8_skip)
-        total = sum(sizes.values())
+        resident_groups = 2 if prefetch else 1
         if mode in ("none", "model_cpu_offload"):
-            per_component[name] = total
+            resident[name] = sum(sizes.values())
         elif mode == "group_offload" and name == "transformer":
             groups, rest = _top_level_groups(sizes, module, 1)
-            largest = sorted(groups, reverse=True)[: 2 if prefetch else 1]
-            per_component[name] = rest + sum(largest)
-        elif mode in ("group_offload", "sequential"):
-            leaves = sorted(sizes.values(), reverse=True)
-            per_component[name] = sum(leaves[: 2 if prefetch else 1])
+            resident[name] = rest + sum(sorted(groups, reverse=True)[:resident_groups])
         else:
-            raise ValueError(f"unknown offload mode {mode!r}")
-    if mode == "none":
-        return sum(per_component.values()), "all components"
-    name = max(per_component, key=per_component.get)
-    return per_component[name], name
+            resident[name] = sum(sorted(sizes.values(), reverse=True)[:resident_groups])
+    return resident
+
+
+def peak_resident_bytes(per_component: dict[str, int], mode: OffloadMode) -> int:
+    """All components stay resident in mode "none"; otherwise only one component runs at a time."""
+    return sum(per_component.values()) if mode == "none" else max(per_component.values())

@@ -80,3 +80,18 @@ def tiny_adapter():
 @pytest.fixture(scope="module")
 def tiny_pipeline():
     return build_tiny_pipeline()
+
+
+def flat_adapter_state(transformer, encoder) -> dict[str, torch.Tensor]:
+    """The flat-layout tensors of a model's adapter (what a real checkpoint would hold)."""
+    from fantasy_model.checkpoint import ENCODER_PARTS, ip_key
+
+    state = {}
+    for part in ENCODER_PARTS:
+        for key, tensor in getattr(encoder, part).state_dict().items():
+            state[f"{part}.{key}"] = tensor.clone()
+    for layer, block in enumerate(transformer.blocks):
+        processor = block.attn2.processor
+        state[ip_key(layer, "k")] = processor.ip_adapter_single_stream_k_proj.weight.detach().clone()
+        state[ip_key(layer, "v")] = processor.ip_adapter_single_stream_v_proj.weight.detach().clone()
+    return state

@@ -47,7 +47,17 @@ def test_probe_real_clips(pexels):
     assert info.rotation == 0 and not info.over_reported
     hevc = probe(asset_path("sample_face_noface"))
     assert (hevc.codec, hevc.width, hevc.height, hevc.n_frames) == ("hevc", 960, 540, 169)
-    assert probe(asset_path("sample_no_face")).n_frames == 98
+    # no_face.mp4 has 98 packets, 3 of them before the edit list's start: 95 frames are shown
+    edit = probe(asset_path("sample_no_face"))
+    assert (edit.n_frames, edit.reported_frames) == (95, 98)
+
+
+def test_edit_list_priming_frames_are_not_returned():
+    """decord alone would pad the clip with 3 duplicates of frame 94; both backends must agree on 95."""
+    path = asset_path("sample_no_face")
+    a, b = read_video(path, backend="decord"), read_video(path, backend="pyav")
+    assert a.shape[0] == b.shape[0] == 95
+    assert np.array_equal(a, b)
 
 
 def test_hevc_decodes_with_both_backends():

@@ -1,0 +1,90 @@
+"""On-disk cache of ``analyze_video`` results.
+
+The key is a sha256 over: the video's content hash (not its path or mtime, so a copied or renamed
+file still hits and an edited one misses), the analyser version, the analysis parameters, and the
+sha256s of the model files used. Entries are ``.npz`` files (arrays) with the metadata as JSON,
+written to a temporary file in the same directory and renamed, so a crash never leaves a truncated
+entry under a valid key. An unreadable entry is treated as a miss and overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from exprbench.assets import expected_digest, get_asset, home
+
+log = logging.getLogger(__name__)
+
+_ARRAYS = ("boxes", "landmarks", "blendshapes", "pose", "gaze", "identity")
+_content_hashes: dict[tuple[str, int, int], str] = {}
+
+
+def cache_dir() -> Path:
+    return home() / "cache" / "faces"
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file's bytes, memoised per (path, size, mtime) within a process."""
+    stat = path.stat()
+    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo not in _content_hashes:
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                digest.update(block)
+        _content_hashes[memo] = digest.hexdigest()
+    return _content_hashes[memo]
+
+
+def _asset_digests(identity: bool) -> dict[str, str | None]:
+    names = ["face_landmarker"] + (["dlib_shape_predictor_5", "dlib_face_recognition"] if identity else [])
+    return {name: expected_digest(get_asset(name)) for name in names}
+
+
+def cache_key(path: Path, version: str, params: dict, identity: bool) -> str:
+    material = {"content": content_hash(path), "version": version, "params": params,
+                "assets": _asset_digests(identity)}
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def entry_path(key: str) -> Path:
+    return cache_dir() / f"{key}.npz"
+
+
+def load(key: str):  # noqa: ANN201 - returns FaceTracks | None (import cycle otherwise)
+    from exprbench.faces.result import FaceTracks
+
+    path = entry_path(key)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            arrays = {name: data[name] for name in _ARRAYS}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("%s: unreadable face-analysis cache entry (%s); recomputing", path, exc)
+        return None
+    return FaceTracks(n_frames=meta["n_frames"], fps=meta["fps"], width=meta["width"], height=meta["height"],
+                      track_ids=meta["track_ids"], **arrays, **FaceTracks._from_meta(meta))
+
+
+def store(key: str, tracks) -> Path:  # noqa: ANN001 - FaceTracks
+    path = entry_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".npz.part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, meta=np.array(json.dumps(tracks._meta())),
+                     **{name: getattr(tracks, name) for name in _ARRAYS})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,170 @@
+"""One source through every stage, committed to the output's work area with a completion marker.
+
+This is the unit of work both engines schedule. Per source it writes, in order:
+
+1. ``clips/<clip_id>.mp4`` for each accepted clip (the writer renames ``.part`` files into place);
+2. ``.work/parts/<source_id>.clips.parquet`` and ``.rejects.parquet`` (temp name, then ``os.replace``);
+3. ``.work/done/<source_id>.json``: per-stage counts and timings. Written last, it is the completion
+   marker (video2dataset's ``_stats.json``, datatrove's ``completions/``): a source without it is redone
+   from scratch, and because every name is deterministic a redo overwrites rather than duplicates.
+
+Unexpected failures inside a stage become a reject (``stage_error``) so one bad file never stops a
+million-video build; they are logged with the source name.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from multiexpr import schema
+from multiexpr.config import BuildConfig
+from multiexpr.sources import Source
+from multiexpr.stages import (AnnotateStage, Candidate, CaptionStage, CutStage, ExpressivenessFilter, FaceCountFilter,
+                              FaceSizeFilter, FaceStage, LengthFilter, OverlapFilter, ProbeStage, SharpnessFilter,
+                              ShotSplitStage, SourceTask, Stage)
+
+log = logging.getLogger(__name__)
+
+WORK = ".work"
+
+
+def parts_dir(out: Path) -> Path:
+    return Path(out) / WORK / "parts"
+
+
+def done_dir(out: Path) -> Path:
+    return Path(out) / WORK / "done"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temp name in the same folder, fsync, then rename: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_table_atomic(table, path: Path) -> None:  # noqa: ANN001 - pyarrow.Table
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+@dataclass
+class StageCounter:
+    """Per-stage counts (``in``, ``out``, drops by reason code) and seconds spent."""
+
+    counts: dict = field(default_factory=lambda: defaultdict(lambda: {"in": 0, "out": 0, "dropped": {},
+                                                                      "seconds": 0.0}))
+
+    def record(self, stage: str, seconds: float, reason: str | None) -> None:
+        entry = self.counts[stage]
+        entry["in"] += 1
+        entry["seconds"] += seconds
+        if reason is None:
+            entry["out"] += 1
+        else:
+            code = reason.split(":", 1)[0]
+            entry["dropped"][code] = entry["dropped"].get(code, 0) + 1
+
+    def as_dict(self) -> dict:
+        return {k: dict(v) for k, v in self.counts.items()}
+
+
+class Pipeline:
+    """The stages in order, set up once per worker process."""
+
+    def __init__(self, config: BuildConfig, out: Path) -> None:
+        self.config, self.out = config, Path(out)
+        self.probe = ProbeStage(config)
+        self.split = ShotSplitStage(config)
+        self.clip_stages: list[Stage] = [
+            LengthFilter(config), FaceStage(config), FaceCountFilter(config), FaceSizeFilter(config),
+            OverlapFilter(config), SharpnessFilter(config), ExpressivenessFilter(config),
+            CutStage(config, out_dir=self.out, keep_frames=bool(config.captioner)), AnnotateStage(config),
+        ]
+        if config.captioner:
+            self.clip_stages.append(CaptionStage(config))
+        for stage in (self.probe, self.split, *self.clip_stages):
+            stage.setup()
+
+    def _run_stage(self, stage: Stage, task, counter: StageCounter):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        try:
+            result = stage.process(task)
+        except Exception as exc:  # noqa: BLE001 - one bad input must not stop the build; logged and kept
+            log.warning("%s: stage %s failed: %s: %s", task.source.name if isinstance(task, SourceTask)
+                        else task.source.source.name, stage.name, type(exc).__name__, exc)
+            result = f"stage_error: {type(exc).__name__}: {exc}"
+        reason = result if isinstance(result, str) else None
+        counter.record(stage.name, time.perf_counter() - start, reason)
+        return result
+
+    def run(self, source: Source) -> dict:
+        """Process one source and commit it; returns its marker (stats)."""
+        counter = StageCounter()
+        rows, rejects = [], []
+        task = SourceTask(source=source)
+        started = time.perf_counter()
+
+        def source_reject(stage: str, reason: str) -> None:
+            rejects.append({"candidate_id": source.source_id, "source": source.name, "source_start_frame": None,
+                            "source_end_frame": None, "start_s": None, "end_s": None, "stage": stage,
+                            "reason": reason.split(":", 1)[0], "detail": reason})
+
+        reason = self._run_stage(self.probe, task, counter)
+        candidates: list[Candidate] = []
+        if reason is not None:
+            source_reject(self.probe.name, reason)
+        else:
+            result = self._run_stage(self.split, task, counter)
+            if isinstance(result, str):
+                source_reject(self.split.name, result)
+            else:
+                candidates = result
+        for clip in candidates:
+            for stage in self.clip_stages:
+                reason = self._run_stage(stage, clip, counter)
+                if reason is not None:
+                    rejects.append({"candidate_id": clip.clip_id, "source": source.name,
+                                    "source_start_frame": clip.start, "source_end_frame": clip.end,
+                                    "start_s": clip.start_s, "end_s": clip.end_s, "stage": stage.name,
+                                    "reason": reason.split(":", 1)[0], "detail": reason})
+                    (self.out / "clips" / f"{clip.clip_id}.mp4").unlink(missing_ok=True)
+                    break
+            else:
+                rows.append(clip.row)
+            clip.frames = clip.out_frames = clip.tracks = None
+        parts = parts_dir(self.out)
+        write_table_atomic(schema.table(rows, schema.CLIPS), parts / f"{source.source_id}.clips.parquet")
+        write_table_atomic(schema.table(rejects, schema.REJECTS), parts / f"{source.source_id}.rejects.parquet")
+        n_frames = len(task.timestamps) if task.timestamps is not None else 0
+        marker = {"source": source.name, "source_id": source.source_id, "source_frames": n_frames,
+                  "source_seconds": float(task.info.duration) if task.info else 0.0,
+                  "candidates": len(candidates), "accepted": len(rows), "stages": counter.as_dict(),
+                  "seconds": time.perf_counter() - started}
+        write_atomic(done_dir(self.out) / f"{source.source_id}.json", json.dumps(marker, indent=1).encode())
+        return marker
+
+
+_PIPELINES: dict[tuple[str, str], Pipeline] = {}
+
+
+def process_source(source: Source, config: BuildConfig, out: str) -> dict:
+    """Worker entry point (local processes and Ray tasks): one pipeline per process, reused."""
+    key = (config.hash(), str(out))
+    if key not in _PIPELINES:
+        _PIPELINES[key] = Pipeline(config, Path(out))
+    return _PIPELINES[key].run(source)
