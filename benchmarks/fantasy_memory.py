@@ -16,16 +16,18 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from fantasy_model.env_compat import hide_broken_torchvision  # noqa: E402
+import fantasy_model  # noqa: F401  (installs the torchvision shim before diffusers is imported)
 
-hide_broken_torchvision()
+import torch
 
-import torch  # noqa: E402
-
-from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P  # noqa: E402
-from fantasy_model.expression_attention import install_expression_attention  # noqa: E402
-from fantasy_model.expression_encoder import ExpressionEncoder  # noqa: E402
-from fantasy_model.memory import OFFLOAD_MODES, peak_resident_bytes, resident_bytes_per_component  # noqa: E402
+from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P
+from fantasy_model.expression_attention import install_expression_attention
+from fantasy_model.expression_encoder import ExpressionEncoder
+from fantasy_model.memory import (
+    OFFLOAD_MODES,
+    peak_resident_bytes,
+    resident_bytes_per_component,
+)
 
 UMT5_XXL = dict(
     vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
@@ -36,7 +38,12 @@ CLIP_VIT_H_14 = dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers
 
 def build_components() -> dict[str, torch.nn.Module]:
     from diffusers import AutoencoderKLWan, WanTransformer3DModel
-    from transformers import CLIPVisionConfig, CLIPVisionModel, UMT5Config, UMT5EncoderModel
+    from transformers import (
+        CLIPVisionConfig,
+        CLIPVisionModel,
+        UMT5Config,
+        UMT5EncoderModel,
+    )
 
     with torch.device("meta"):
         transformer = WanTransformer3DModel(**WAN_I2V_14B_720P)

@@ -53,9 +53,6 @@ def animate(image_path: Path, driving_paths: tuple[Path, ...], face_boxes: tuple
     import numpy as np
     import PIL.Image
 
-    from fantasy_model.env_compat import hide_broken_torchvision
-
-    hide_broken_torchvision()
     from fantasy_model import generate
     from fantasy_model.video_io import read_video, write_video
 
@@ -83,7 +80,12 @@ def animate(image_path: Path, driving_paths: tuple[Path, ...], face_boxes: tuple
 @click.option("--pd-fgc", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Also bundle pd_fpg.pth as pd_fpg.*")
 def convert_checkpoint(ckpt: Path, output: Path, pd_fgc: Path | None) -> None:
     """Check CKPT strictly against the full-size model and write it as flat safetensors to OUTPUT."""
-    from fantasy_model.checkpoint import check_tensors, expected_shapes, read_adapter_file, save_flat_safetensors
+    from fantasy_model.checkpoint import (
+        check_tensors,
+        expected_shapes,
+        read_adapter_file,
+        save_flat_safetensors,
+    )
     from fantasy_model.pd_fgc import load_fan_encoder
 
     adapter, bundled = read_adapter_file(ckpt)

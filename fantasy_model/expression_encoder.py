@@ -9,7 +9,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fantasy_model.configs import FEATURE_DIM, FEATURE_SPLIT, OFFICIAL_ADAPTER, AdapterConfig
+from fantasy_model.configs import (
+    FEATURE_DIM,
+    FEATURE_SPLIT,
+    OFFICIAL_ADAPTER,
+    AdapterConfig,
+)
 from fantasy_model.resampler import Resampler
 
 

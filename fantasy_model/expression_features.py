@@ -79,7 +79,7 @@ def encode_expressions(
     for start in range(0, len(frames_bgr), batch_size):
         faces = [
             to_model_input(align_face(frame, points))
-            for frame, points in zip(frames_bgr[start : start + batch_size], track.landmarks[start : start + batch_size])
+            for frame, points in zip(frames_bgr[start : start + batch_size], track.landmarks[start : start + batch_size], strict=True)
         ]
         outputs.append(encoder(torch.stack(faces).to(device)).float().cpu())
     return torch.cat(outputs)

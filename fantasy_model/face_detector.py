@@ -50,7 +50,7 @@ def hard_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.
         lt = np.maximum(boxes[rest, :2], boxes[best, :2])
         rb = np.minimum(boxes[rest, 2:], boxes[best, 2:])
         inter = np.clip(rb - lt, 0, None).prod(axis=1)
-        area = lambda b: np.clip(b[..., 2:] - b[..., :2], 0, None).prod(axis=-1)  # noqa: E731
+        area = lambda b: np.clip(b[..., 2:] - b[..., :2], 0, None).prod(axis=-1)
         iou = inter / (area(boxes[rest]) + area(boxes[best]) - inter + 1e-5)
         order = rest[iou <= iou_threshold]
     return np.array(keep, dtype=np.int64)
@@ -61,7 +61,7 @@ def decode(scores: list[np.ndarray], distributions: list[np.ndarray], threshold:
     dst_h, dst_w = INPUT_HW
     all_boxes, all_scores = [], []
     bins = np.arange(REG_MAX + 1, dtype=np.float32)
-    for stride, score, dist in zip(STRIDES, scores, distributions):
+    for stride, score, dist in zip(STRIDES, scores, distributions, strict=True):
         rows, cols = np.meshgrid(np.arange(dst_h // stride), np.arange(dst_w // stride), indexing="ij")
         centres = np.stack([cols.ravel(), rows.ravel()] * 2, axis=1).astype(np.float32) * stride
         logits = dist.reshape(-1, REG_MAX + 1)

@@ -141,7 +141,11 @@ class FantasyPortrait:
         from fantasy_model.expression_features import ExpressionExtractor
         from fantasy_model.loading import load_pipeline
         from fantasy_model.memory import configure_memory
-        from fantasy_model.pd_fgc import FanEncoder, load_fan_encoder, load_fan_encoder_state
+        from fantasy_model.pd_fgc import (
+            FanEncoder,
+            load_fan_encoder,
+            load_fan_encoder_state,
+        )
 
         self.pipe, bundled_pd_fgc = load_pipeline(paths.wan_dir, paths.adapter, dtype)
         if paths.pd_fgc is not None:

@@ -20,8 +20,17 @@ def load_pipeline(wan_dir: str | Path, adapter_path: str | Path, dtype: torch.dt
     as diffusers recommends for Wan; use `fantasy_model.memory.configure_memory` to place it.
     Returns (pipeline, PD-FGC tensors bundled in a flat safetensors adapter file, or {}).
     """
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanTransformer3DModel
-    from transformers import AutoTokenizer, CLIPImageProcessor, CLIPVisionModel, UMT5EncoderModel
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanTransformer3DModel,
+    )
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionModel,
+        UMT5EncoderModel,
+    )
 
     from fantasy_model.pipeline import FantasyPortraitPipeline
 

@@ -35,7 +35,7 @@ def blend_windows(clips: list[np.ndarray], ranges: list[tuple[int, int]], total_
     height, width, channels = clips[0].shape[1:]
     out = np.zeros((total_frames, height, width, channels), dtype=np.float32)
     written_until = 0
-    for clip, (start, end) in zip(clips, ranges):
+    for clip, (start, end) in zip(clips, ranges, strict=True):
         if clip.shape[0] != end - start:
             raise ValueError(f"clip for window [{start}, {end}) has {clip.shape[0]} frames")
         clip = clip.astype(np.float32)

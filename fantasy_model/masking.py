@@ -77,7 +77,7 @@ def face_regions(
     """Portrait face boxes enlarged by each person's driving-video motion."""
     if len(face_boxes) != len(driving_boxes):
         raise ValueError(f"{len(face_boxes)} face boxes but {len(driving_boxes)} driving box tracks")
-    return [enlarge_box(box, motion_margins(track), width, height) for box, track in zip(face_boxes, driving_boxes)]
+    return [enlarge_box(box, motion_margins(track), width, height) for box, track in zip(face_boxes, driving_boxes, strict=True)]
 
 
 def _box_mask(box: tuple[int, int, int, int], width: int, height: int) -> torch.Tensor:

@@ -106,13 +106,23 @@ def _fp8_skip_patterns(module: nn.Module) -> tuple[str, ...]:
 def _module_bytes(
     mod_name: str, module: nn.Module, dtype: torch.dtype, keep_fp32: Iterable[str], fp8_skip: tuple[str, ...] | None
 ) -> int:
-    """Bytes of the module's own parameters under the loading dtype policy (and fp8 casting)."""
-    count = sum(p.numel() for p in module.parameters(recurse=False))
-    if any(re.search(rf"(^|\.){re.escape(k)}($|\.)", mod_name) for k in keep_fp32):
-        return count * 4
-    if fp8_skip is not None and isinstance(module, _CASTABLE) and not any(re.search(p, mod_name) for p in fp8_skip):
-        return count  # one byte per fp8 value
-    return count * torch.empty((), dtype=dtype).element_size()
+    """Bytes of the module's own parameters under the loading dtype policy (and fp8 casting).
+
+    Like diffusers' `from_pretrained`, a parameter stays fp32 when a `_keep_in_fp32_modules` entry
+    is one of the dot-separated parts of its name.
+    """
+    keep = set(keep_fp32)
+    fp8 = fp8_skip is not None and isinstance(module, _CASTABLE) and not any(re.search(p, mod_name) for p in fp8_skip)
+    total = 0
+    for p_name, param in module.named_parameters(recurse=False):
+        parts = set(f"{mod_name}.{p_name}".split("."))
+        if parts & keep:
+            total += param.numel() * 4
+        elif fp8:
+            total += param.numel()  # one byte per fp8 value
+        else:
+            total += param.numel() * torch.empty((), dtype=dtype).element_size()
+    return total
 
 
 def _leaf_bytes(root: nn.Module, dtype: torch.dtype, keep_fp32: Iterable[str], fp8_skip: tuple[str, ...] | None) -> dict[str, int]:

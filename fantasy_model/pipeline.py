@@ -14,7 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import PIL.Image
 import torch
-from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline, WanTransformer3DModel
+from diffusers import (
+    AutoencoderKLWan,
+    FlowMatchEulerDiscreteScheduler,
+    WanImageToVideoPipeline,
+    WanTransformer3DModel,
+)
 from diffusers.pipelines.pipeline_utils import DiffusionPipeline
 from diffusers.utils.torch_utils import get_module_execution_device
 from diffusers.video_processor import VideoProcessor
@@ -24,7 +29,11 @@ from fantasy_model.expression_attention import ExpressionInputs, expression_stat
 from fantasy_model.expression_encoder import ExpressionEncoder
 from fantasy_model.guidance import combine, plan_guidance
 from fantasy_model.masking import Background, Box, MaskMode, build_expression_inputs
-from fantasy_model.windowing import latent_frame_count, round_down_to_4k1, split_into_windows
+from fantasy_model.windowing import (
+    latent_frame_count,
+    round_down_to_4k1,
+    split_into_windows,
+)
 
 DEFAULT_NEGATIVE_PROMPT = (
     "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，"
@@ -218,6 +227,7 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
         self.maybe_free_model_hooks()
         return FantasyPortraitOutput(frames=frames, face_regions=regions)
 
+    @torch.no_grad()
     def decode_latents(self, latents: torch.Tensor, output_type: str = "np"):
         """Undo Wan's latent normalisation and decode with the (optionally tiled) VAE."""
         vae_device = get_module_execution_device(self.vae)

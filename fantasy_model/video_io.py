@@ -25,8 +25,9 @@ def read_video(path: str | Path) -> tuple[np.ndarray, float]:
 
 def write_video(path: str | Path, frames: np.ndarray, fps: float) -> None:
     """Write RGB uint8 [T, H, W, 3] frames as H.264 (crf 18, yuv420p)."""
-    import av
     from fractions import Fraction
+
+    import av
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

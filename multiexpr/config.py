@@ -22,11 +22,14 @@ from dataclasses import dataclass
 
 PIPELINE_VERSION = "multiexpr-build-v1"
 
-# Measured by ``python -m multiexpr.calibration`` on the embedded sample (analysis at 5 fps). Per face:
-# (blendshape_std, landmark_motion, pose_std). Recorded here so the defaults below are traceable.
+# Measured by ``python -m multiexpr.calibration`` on the embedded sample media (analysis at 5 fps), per
+# measure: the largest value on a frozen (static) face, the smallest on a real face, and the threshold
+# = sqrt(static_max * real_min), rounded. The thresholds assume analysis_fps = 5 (motion is per second,
+# but codec noise between samples is not): recalibrate if you change it.
 CALIBRATION = {
-    "static_copy_max": {"blendshape_std": None, "landmark_motion": None, "pose_std": None},
-    "real_min": {"blendshape_std": None, "landmark_motion": None, "pose_std": None},
+    "static_max": {"blendshape_std": 0.0060, "landmark_motion": 0.0025, "pose_std_deg": 0.064},
+    "real_min": {"blendshape_std": 0.0422, "landmark_motion": 0.0602, "pose_std_deg": 0.392},
+    "threshold": {"blendshape_std": 0.016, "landmark_motion": 0.012, "pose_std_deg": 0.16},
 }
 
 
@@ -53,15 +56,16 @@ class BuildConfig:
     max_iou: float = 0.12  # any pair of counted faces overlapping this much in any frame rejects the clip
     sharpness_crop_px: int = 128  # face crops are resized to this square before the Laplacian
     min_sharpness: float = 25.0  # median variance of the Laplacian on the face crop, for every face
-    min_blendshape_std: float = 0.02  # mean temporal std of the 52 blendshape scores
-    min_landmark_motion: float = 0.05  # mean non-rigid landmark speed, face-widths per second
-    min_pose_std_deg: float = 2.0  # mean temporal std of yaw, pitch and roll, degrees
+    min_blendshape_std: float = 0.016  # mean temporal std of the 51 non-neutral blendshape scores
+    min_landmark_motion: float = 0.012  # mean non-rigid landmark speed, face radii per second (measures.py)
+    min_pose_std_deg: float = 0.16  # mean temporal std of yaw, pitch and roll, degrees
     # a face is expressive if ANY of the three measures clears its threshold; every counted face must be
     min_frames_25fps: int = 81  # clip length after resampling to 25 fps (FantasyPortrait windows are 4k+1)
 
     # --- cut and annotate ---
     out_fps: float = 25.0  # clips are re-encoded to this rate (H.264 yuv420p)
-    out_crf: int = 18
+    out_crf: int = 18  # x264 quality (lower is better; 18 is visually lossless)
+    out_preset: str = "fast"  # x264 speed preset: the cut is the build's costliest step after face analysis
     mask_rule: str = "ellipse-in-box-v1"  # see multiexpr.masks: ellipse inscribed in the box grown by mask_scale
     mask_scale: float = 1.2
 

@@ -68,7 +68,7 @@ def compose_sample(folder: str | Path) -> Path:
     }
     for name, frames in videos.items():
         if not (folder / name).exists():
-            write_video(folder / name, frames, FPS)
+            write_video(folder / name, frames, FPS, preset="veryfast")
     if not (folder / "no_face.mp4").exists():
         shutil.copyfile(asset_path("sample_no_face"), folder / ".no_face.mp4.tmp")
         (folder / ".no_face.mp4.tmp").replace(folder / "no_face.mp4")

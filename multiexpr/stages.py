@@ -268,7 +268,8 @@ class CutStage(Stage):
         path = Path(self.out_dir) / "clips" / f"{clip.clip_id}.mp4"
         kept = []
         try:
-            with VideoWriter(path, self.config.out_fps, crf=self.config.out_crf) as writer:
+            with VideoWriter(path, self.config.out_fps, crf=self.config.out_crf,
+                             preset=self.config.out_preset) as writer:
                 for chunk in iter_frames(clip.source.info, indices.tolist()):
                     writer.write(chunk)
                     if self.keep_frames:

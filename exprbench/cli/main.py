@@ -7,6 +7,8 @@ import click
 from exprbench import __version__
 from exprbench.cli.assets_cmd import assets
 from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
+from exprbench.cli.eval_cmd import eval_cmd
+from exprbench.cli.prepare_cmd import prepare_cmd
 from exprbench.cli.video_cmd import probe_cmd
 
 
@@ -20,6 +22,8 @@ def cli(verbose: int, quiet: int) -> None:
 
 cli.add_command(assets)
 cli.add_command(probe_cmd)
+cli.add_command(prepare_cmd)
+cli.add_command(eval_cmd)
 
 
 def main() -> None:

@@ -6,7 +6,13 @@
 for the pose and gaze conventions, ``tracking.py`` for track linking and ``cache.py`` for caching.
 """
 
-from exprbench.faces.analyze import ANALYSER_VERSION, TOO_SMALL, analyze_frames, analyze_image, analyze_video
+from exprbench.faces.analyze import (
+           ANALYSER_VERSION,
+           TOO_SMALL,
+           analyze_frames,
+           analyze_image,
+           analyze_video,
+)
 from exprbench.faces.association import Association, associate, associate_tracks
 from exprbench.faces.geometry import GAZE_METHOD, POSE_CONVENTION
 from exprbench.faces.identity import cosine_similarity

@@ -23,18 +23,31 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.faces import cache as face_cache
-from exprbench.faces.geometry import (box_iou, boxes_from_landmarks, gaze_vectors, pose_from_matrices)
+from exprbench.faces.geometry import (
+    box_iou,
+    boxes_from_landmarks,
+    gaze_vectors,
+    pose_from_matrices,
+)
 from exprbench.faces.identity import EMBEDDING_DIM, IdentityEmbedder
 from exprbench.faces.landmarker import BLENDSHAPE_NAMES, Detections, Landmarker
 from exprbench.faces.result import FaceTracks, SkippedFace, empty_tracks
 from exprbench.faces.tracking import Tracker
-from exprbench.video import frame_timestamps, iter_frames, load_image, probe, resample_indices
+from exprbench.video import (
+    frame_timestamps,
+    iter_frames,
+    load_image,
+    probe,
+    resample_indices,
+)
 
 log = logging.getLogger(__name__)
 
 ANALYSER_VERSION = "faces-1"
 TOO_SMALL = "smaller than min_face_px"
+TOO_SHORT = "in a track shorter than min_track_frames (a detection that did not persist)"
 DEFAULT_MAX_GAP_S = 1.0
+DEFAULT_MIN_TRACK_FRAMES = 3
 _BLINK = [BLENDSHAPE_NAMES.index("eyeBlinkLeft"), BLENDSHAPE_NAMES.index("eyeBlinkRight")]
 
 
@@ -47,6 +60,7 @@ class _Collector:
     min_face_px: int
     identity_every: int
     max_gap: int
+    min_track_frames: int = 1
     embedder: IdentityEmbedder | None = None
     tracker: Tracker = field(init=False)
     rows_frame: list[int] = field(default_factory=list)
@@ -97,15 +111,28 @@ class _Collector:
         self._last = (frame, len(self.rows_frame) - count, count)
 
     def result(self, n_frames: int, fps: float, **extra: object) -> FaceTracks:
-        skipped = self.skipped
-        if not self.rows_frame:
-            return empty_tracks(n_frames, fps, self.width, self.height, skipped=skipped, **extra)
+        """Assemble the (frame, track) arrays; tracks seen in fewer than ``min_track_frames`` frames
+        are dropped and listed in ``skipped``."""
+        skipped = list(self.skipped)
         found = Detections.concat(self.parts)
-        order = self.tracker.left_to_right()
-        column = np.empty(len(order), np.int64)
+        frames = np.asarray(self.rows_frame, np.int64)
+        raw = np.asarray(self.rows_track, np.int64)
+        identity = np.full((len(frames), EMBEDDING_DIM), np.nan, np.float32)
+        for row, vector in self.identity_rows.items():
+            identity[row] = vector
+        counts = np.bincount(raw, minlength=len(self.tracker.tracks))
+        short = counts[raw] < self.min_track_frames
+        if short.any():
+            for frame, box in zip(frames[short], boxes_from_landmarks(found.landmarks[short], self.width, self.height)):
+                skipped.append(SkippedFace(int(frame), TOO_SHORT, tuple(round(float(v), 1) for v in box)))
+            found, frames, raw, identity = found.take(~short), frames[~short], raw[~short], identity[~short]
+        skipped.sort(key=lambda s: s.frame)
+        if not len(frames):
+            return empty_tracks(n_frames, fps, self.width, self.height, skipped=skipped, **extra)
+        order = [i for i in self.tracker.left_to_right() if counts[i] >= self.min_track_frames]
+        column = np.full(len(self.tracker.tracks), -1, np.int64)
         column[order] = np.arange(len(order))
-        frames = np.asarray(self.rows_frame)
-        tracks = column[np.asarray(self.rows_track)]
+        tracks = column[raw]
         n = len(order)
 
         def scatter(values: np.ndarray) -> np.ndarray:
@@ -113,9 +140,6 @@ class _Collector:
             out[frames, tracks] = values
             return out
 
-        identity = np.full((len(frames), EMBEDDING_DIM), np.nan, np.float32)
-        for row, vector in self.identity_rows.items():
-            identity[row] = vector
         blink = found.blendshapes[:, _BLINK]
         return FaceTracks(
             n_frames=n_frames, fps=fps, width=self.width, height=self.height, track_ids=list(range(n)),
@@ -137,10 +161,10 @@ def _check_params(num_faces: int, identity_every: int, min_face_px: int) -> None
 
 def _run_video(frames: Iterable[np.ndarray], indices: np.ndarray, times: np.ndarray, width: int, height: int,
                fps: float, *, num_faces: int, identity_every: int, min_face_px: int, max_gap_s: float,
-               **extra: object) -> FaceTracks:
+               min_track_frames: int, **extra: object) -> FaceTracks:
     """The per-frame loop shared by files and in-memory clips. ``frames`` yields (n, H, W, 3) chunks."""
     collector = _Collector(width, height, min_face_px, identity_every, max(1, math.ceil(max_gap_s * fps)),
-                           IdentityEmbedder() if identity_every else None)
+                           min_track_frames, IdentityEmbedder() if identity_every else None)
     f = 0
     with Landmarker("video", num_faces) as landmarker:
         for chunk in frames:
@@ -148,7 +172,7 @@ def _run_video(frames: Iterable[np.ndarray], indices: np.ndarray, times: np.ndar
                 if f and indices[f] == indices[f - 1]:
                     collector.repeat(f)
                 else:
-                    collector.add(f, image, landmarker.detect(image, int(round(times[f] * 1000))))
+                    collector.add(f, image, landmarker.detect(image, round(times[f] * 1000)))
                 f += 1
     result = collector.result(f, fps, timestamps=times[:f], frame_indices=indices[:f], **extra)
     if result.n_tracks == 0 and f:
@@ -159,22 +183,23 @@ def _run_video(frames: Iterable[np.ndarray], indices: np.ndarray, times: np.ndar
 
 
 def analyze_frames(frames: np.ndarray, fps: float, *, num_faces: int = 4, identity_every: int = 5,
-                   min_face_px: int = 32, max_gap_s: float = DEFAULT_MAX_GAP_S) -> FaceTracks:
+                   min_face_px: int = 32, max_gap_s: float = DEFAULT_MAX_GAP_S,
+                   min_track_frames: int = DEFAULT_MIN_TRACK_FRAMES) -> FaceTracks:
     """Analyse an in-memory clip (T, H, W, 3) uint8 RGB shown at ``fps`` (no cache)."""
     _check_params(num_faces, identity_every, min_face_px)
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
         raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
     t, h, w = frames.shape[:3]
-    params = _params(num_faces, identity_every, min_face_px, None, None, max_gap_s)
+    params = _params(num_faces, identity_every, min_face_px, None, None, max_gap_s, min_track_frames)
     return _run_video([frames], np.arange(t), np.arange(t) / fps, w, h, fps, num_faces=num_faces,
                       identity_every=identity_every, min_face_px=min_face_px, max_gap_s=max_gap_s,
-                      params=params)
+                      min_track_frames=min_track_frames, params=params)
 
 
 def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int = 5, min_face_px: int = 32,
                   fps: float | None = None, max_frames: int | None = None, cache: bool = True,
-                  max_gap_s: float = DEFAULT_MAX_GAP_S) -> FaceTracks:
+                  max_gap_s: float = DEFAULT_MAX_GAP_S, min_track_frames: int = DEFAULT_MIN_TRACK_FRAMES) -> FaceTracks:
     """Analyse every frame of a video (``fps=None``) or the frames resampled to ``fps`` by timestamps.
 
     The result is cached by content hash, analyser version, parameters and model sha256s; a second
@@ -183,13 +208,13 @@ def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int =
     _check_params(num_faces, identity_every, min_face_px)
     path = Path(path)
     info = probe(path)
-    params = _params(num_faces, identity_every, min_face_px, fps, max_frames, max_gap_s)
+    params = _params(num_faces, identity_every, min_face_px, fps, max_frames, max_gap_s, min_track_frames)
     key = face_cache.cache_key(path, ANALYSER_VERSION, params, identity=identity_every > 0) if cache else None
     if key is not None:
         hit = face_cache.load(key)
         if hit is not None:
             return hit
-    stamps = frame_timestamps(path)[:info.n_frames]
+    stamps = _timestamps(path, info.n_frames)
     if fps is None:
         indices = np.arange(len(stamps))[:max_frames]
         times, rate = stamps[indices], info.fps
@@ -198,28 +223,43 @@ def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int =
         times, rate = np.arange(len(indices)) / fps, fps
     result = _run_video(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
                         num_faces=num_faces, identity_every=identity_every, min_face_px=min_face_px,
-                        max_gap_s=max_gap_s, source=str(path), params=params)
+                        max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
     if key is not None:
         face_cache.store(key, result)
     return result
 
 
 def _params(num_faces: int, identity_every: int, min_face_px: int, fps: float | None, max_frames: int | None,
-            max_gap_s: float) -> dict:
+            max_gap_s: float, min_track_frames: int) -> dict:
     return {"version": ANALYSER_VERSION, "num_faces": num_faces, "identity_every": identity_every,
-            "min_face_px": min_face_px, "fps": fps, "max_frames": max_frames, "max_gap_s": max_gap_s}
+            "min_face_px": min_face_px, "fps": fps, "max_frames": max_frames, "max_gap_s": max_gap_s,
+            "min_track_frames": min_track_frames}
+
+
+def _timestamps(path: Path, n_frames: int) -> np.ndarray:
+    """One presentation time per frame present; frames whose packet has no pts are placed one median
+    interval after the previous one (some containers omit pts on trailing packets)."""
+    stamps = frame_timestamps(path)[:n_frames]
+    missing = n_frames - len(stamps)
+    if missing > 0:
+        step = float(np.median(np.diff(stamps))) if len(stamps) > 1 else 1.0 / 25
+        last = stamps[-1] if len(stamps) else -step
+        stamps = np.concatenate([stamps, last + step * np.arange(1, missing + 1)])
+    return stamps
 
 
 # ---- still images -----------------------------------------------------------------------------------
 
 TILE_FRACTION = 0.5  # tile side as a fraction of the shorter image side; tiles overlap by half
 DUPLICATE_IOU = 0.3
+MIN_TILE_PX = 96  # below this a tile adds nothing the whole-image pass does not see
+REFINE_CONTEXT = 2.0  # crop side / face size for the re-measuring pass
 
 
-def _tiles(width: int, height: int, min_face_px: int) -> list[tuple[int, int, int]]:
-    """(x0, y0, side) of half-overlapping square tiles; none if a tile could not hold a usable face."""
+def _tiles(width: int, height: int) -> list[tuple[int, int, int]]:
+    """(x0, y0, side) of half-overlapping square tiles; none for images too small to need them."""
     side = int(min(width, height) * TILE_FRACTION)
-    if side < max(4 * min_face_px, 96):
+    if side < MIN_TILE_PX:
         return []
     step = side // 2
 
@@ -229,11 +269,41 @@ def _tiles(width: int, height: int, min_face_px: int) -> list[tuple[int, int, in
     return [(x, y, side) for y in starts(height) for x in starts(width)]
 
 
-def _detect_multiscale(image: np.ndarray, num_faces: int, min_face_px: int) -> Detections:
-    """Faces from the whole image plus overlapping tiles, duplicates merged.
+def _refine(landmarker: Landmarker, image: np.ndarray, box: np.ndarray) -> Detections | None:
+    """Re-run the landmarker on a crop centred on ``box`` (REFINE_CONTEXT x its size); landmarks in image units.
 
-    A face seen in several windows keeps the detection whose box is farthest (relative to its size)
-    from a window edge that is not an image edge, so faces cut by a tile border lose to whole ones.
+    Window detections are only proposals: a face found in the whole image gets a coarse detector
+    region, one found in a tile may be cut by the tile border. A face-centred crop gives every face
+    the same framing, so still-image results do not depend on which window found the face.
+    """
+    h, w = image.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = REFINE_CONTEXT * max(box[2] - box[0], box[3] - box[1]) / 2
+    x0, y0 = int(max(cx - half, 0)), int(max(cy - half, 0))
+    x1, y1 = int(min(cx + half, w)), int(min(cy + half, h))
+    found = landmarker.detect(image[y0:y1, x0:x1])
+    if not len(found):
+        return None
+    found = _to_image(found, x0, y0, x1 - x0, y1 - y0, w, h)
+    centres = found.landmarks[..., :2].mean(axis=1) * np.array([w, h])
+    return found.take(np.array([np.argmin(np.linalg.norm(centres - np.array([cx, cy]), axis=1))]))
+
+
+def _to_image(found: Detections, x0: int, y0: int, cw: int, ch: int, w: int, h: int) -> Detections:
+    """Detections made in the crop (x0, y0, cw, ch) expressed in normalised units of the whole image."""
+    landmarks = found.landmarks.copy()
+    landmarks[..., 0] = (landmarks[..., 0] * cw + x0) / w
+    landmarks[..., 1] = (landmarks[..., 1] * ch + y0) / h
+    landmarks[..., 2] = landmarks[..., 2] * cw / w
+    return Detections(landmarks, found.blendshapes, found.matrices)
+
+
+def _detect_multiscale(image: np.ndarray, num_faces: int) -> Detections:
+    """Faces from the whole image plus overlapping tiles, duplicates merged, each re-measured in a
+    face-centred crop (kept as found if the crop pass loses it).
+
+    Among duplicate proposals the one least cut by a tile border (margin to an inner window edge,
+    relative to face size) is kept.
     """
     h, w = image.shape[:2]
     candidates: list[Detections] = []
@@ -242,7 +312,7 @@ def _detect_multiscale(image: np.ndarray, num_faces: int, min_face_px: int) -> D
         found = landmarker.detect(image)
         candidates.append(found)
         margins.append(np.full(len(found), np.inf))
-        for x0, y0, side in _tiles(w, h, min_face_px):
+        for x0, y0, side in _tiles(w, h):
             found = landmarker.detect(image[y0:y0 + side, x0:x0 + side])
             if not len(found):
                 continue
@@ -252,11 +322,7 @@ def _detect_multiscale(image: np.ndarray, num_faces: int, min_face_px: int) -> D
                 np.where(x0 > 0, boxes[:, 0], np.inf), np.where(y0 > 0, boxes[:, 1], np.inf),
                 np.where(x0 + side < w, side - boxes[:, 2], np.inf), np.where(y0 + side < h, side - boxes[:, 3], np.inf),
             ], axis=1).min(axis=1)
-            landmarks = found.landmarks.copy()
-            landmarks[..., 0] = (landmarks[..., 0] * side + x0) / w
-            landmarks[..., 1] = (landmarks[..., 1] * side + y0) / h
-            landmarks[..., 2] = landmarks[..., 2] * side / w
-            candidates.append(Detections(landmarks, found.blendshapes, found.matrices))
+            candidates.append(_to_image(found, x0, y0, side, side, w, h))
             margins.append(inner / size)
     everything = Detections.concat(candidates)
     margin = np.concatenate(margins)
@@ -266,7 +332,16 @@ def _detect_multiscale(image: np.ndarray, num_faces: int, min_face_px: int) -> D
     for i in np.argsort(-margin, kind="stable"):
         if all(overlap[i, j] < DUPLICATE_IOU for j in keep):
             keep.append(int(i))
-    return everything.take(np.asarray(sorted(keep), np.int64))
+    faces = []
+    with Landmarker("image", 2) as landmarker:
+        for i in sorted(keep):
+            refined = _refine(landmarker, image, boxes[i])
+            faces.append(refined if refined is not None else everything.take(np.array([i])))
+    merged = Detections.concat(faces)
+    final = boxes_from_landmarks(merged.landmarks, w, h)  # two proposals can converge on one face
+    overlap = box_iou(final, final)
+    unique = [i for i in range(len(final)) if all(overlap[i, j] < DUPLICATE_IOU for j in range(i))]
+    return merged.take(np.asarray(unique, np.int64))
 
 
 def analyze_image(image: str | Path | np.ndarray, *, num_faces: int = 8, min_face_px: int = 32,
@@ -282,12 +357,12 @@ def analyze_image(image: str | Path | np.ndarray, *, num_faces: int = 8, min_fac
         image = load_image(image)
     image = np.ascontiguousarray(image)
     h, w = image.shape[:2]
-    found = _detect_multiscale(image, num_faces, min_face_px)
+    found = _detect_multiscale(image, num_faces)
     if len(found) > num_faces:
         boxes = boxes_from_landmarks(found.landmarks, w, h)
         area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         found = found.take(np.sort(np.argsort(-area, kind="stable")[:num_faces]))
-    collector = _Collector(w, h, min_face_px, identity_every=1, max_gap=1,
+    collector = _Collector(w, h, min_face_px, identity_every=1, max_gap=1, min_track_frames=1,
                            embedder=IdentityEmbedder() if identity else None)
     collector.add(0, image, found)
     params = {"version": ANALYSER_VERSION, "num_faces": num_faces, "min_face_px": min_face_px, "identity": identity}

@@ -16,6 +16,7 @@ which is the cheap check for a swapped pair.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -33,11 +34,7 @@ class Association:
     unmatched_tracks: list[int]
     method: str
     distances: dict[int, float]  # reference index -> normalised centre distance of its pair
-
-    @property
-    def order_consistent(self) -> bool:
-        pairs = sorted((r, t) for r, t in self.mapping.items() if t is not None)
-        return all(a[1] < b[1] for a, b in zip(pairs, pairs[1:]))
+    order_consistent: bool  # matched pairs keep the same left-to-right order on both sides
 
 
 def _normalise(boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -73,12 +70,14 @@ def associate(reference_boxes: np.ndarray, tracks: FaceTracks, *, reference_size
                 if distance[r, t] <= max_distance:
                     mapping[int(r)] = int(t)
     used = {t for t in mapping.values() if t is not None}
+    pairs = sorted((box_centres(ref)[r, 0], box_centres(trk)[t, 0]) for r, t in mapping.items() if t is not None)
     return Association(
         mapping=mapping,
         unmatched_reference=[r for r, t in mapping.items() if t is None],
         unmatched_tracks=[t for t in range(n) if t not in used],
         method=method,
         distances={r: float(distance[r, t]) for r, t in mapping.items() if t is not None},
+        order_consistent=all(a[1] < b[1] for a, b in pairwise(pairs)),
     )
 
 

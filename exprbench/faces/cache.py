@@ -58,7 +58,7 @@ def entry_path(key: str) -> Path:
     return cache_dir() / f"{key}.npz"
 
 
-def load(key: str):  # noqa: ANN201 - returns FaceTracks | None (import cycle otherwise)
+def load(key: str):
     from exprbench.faces.result import FaceTracks
 
     path = entry_path(key)
@@ -75,7 +75,7 @@ def load(key: str):  # noqa: ANN201 - returns FaceTracks | None (import cycle ot
                       track_ids=meta["track_ids"], **arrays, **FaceTracks._from_meta(meta))
 
 
-def store(key: str, tracks) -> Path:  # noqa: ANN001 - FaceTracks
+def store(key: str, tracks) -> Path:
     path = entry_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".npz.part")

@@ -30,7 +30,7 @@ class IdentityEmbedder:
 
     def chip(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
         """The aligned (150, 150, 3) face chip for the face in ``box`` (x0, y0, x1, y1 pixels)."""
-        x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+        x0, y0, x1, y1 = (round(float(v)) for v in box)
         shape = self._shape(image, self._dlib.rectangle(x0, y0, x1, y1))
         return self._dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
 

@@ -8,6 +8,7 @@ The result is converted to arrays immediately so nothing downstream touches Medi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class Landmarker:
         self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ts = -1
 
-    def __enter__(self) -> Landmarker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -89,7 +90,7 @@ class Landmarker:
         return to_detections(result)
 
 
-def to_detections(result) -> Detections:  # noqa: ANN001 - mediapipe FaceLandmarkerResult
+def to_detections(result) -> Detections:
     faces = result.face_landmarks
     if not faces:
         return Detections.empty()

@@ -16,8 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exprbench.faces.landmarker import BLENDSHAPE_NAMES, N_BLENDSHAPES, N_LANDMARKS
 from exprbench.faces.identity import EMBEDDING_DIM
+from exprbench.faces.landmarker import BLENDSHAPE_NAMES, N_BLENDSHAPES, N_LANDMARKS
 
 GAZE_PARTS = ("left", "right", "combined")
 _META_KEY = b"exprbench.faces"

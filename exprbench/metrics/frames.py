@@ -20,6 +20,8 @@ Frames = np.ndarray | torch.Tensor
 Box = Sequence[float]
 Region = tuple[int, int, int, int]
 
+_CROP_BATCH = 32  # frames resized together: bounds memory for large regions
+
 
 def frame_count(frames: Frames) -> int:
     return int(frames.shape[0])
@@ -37,6 +39,8 @@ def to_unit_tensor(frames: Frames) -> torch.Tensor:
     if isinstance(frames, np.ndarray):
         if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"expected (T, H, W, 3) uint8 RGB frames, got {frames.dtype} {frames.shape}")
+        if not frames.flags.writeable:  # decoders may hand out read-only buffers; torch wants writable ones
+            frames = frames.copy()
         return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)
     if frames.dtype != torch.float32 or frames.ndim != 4 or frames.shape[1] != 3:
         raise ValueError(f"expected (T, 3, H, W) float32 frames in [0, 1], got {frames.dtype} {tuple(frames.shape)}")
@@ -92,11 +96,21 @@ def crop_regions(frames: Frames, regions: Region | Sequence[Region], size: tuple
     """
     size = PROTOCOL.face_region.paired_size if size is None else size
     n = frame_count(frames)
-    per_frame = [tuple(regions)] * n if len(regions) == 4 and np.isscalar(regions[0]) else [tuple(r) for r in regions]
+    single = len(regions) == 4 and np.isscalar(regions[0])
+    per_frame = [tuple(int(v) for v in (regions if single else r)) for r in (range(n) if single else regions)]
     if len(per_frame) != n:
         raise ValueError(f"{len(per_frame)} regions for {n} frames")
     out = torch.empty((n, 3, *size), dtype=torch.float32)
-    for i, (x0, y0, x1, y1) in enumerate(per_frame):
-        out[i] = resize_unit(to_unit_tensor(frames[i:i + 1, ..., y0:y1, x0:x1] if isinstance(frames, torch.Tensor)
-                                            else frames[i:i + 1, y0:y1, x0:x1]), size)[0]
+    start = 0
+    while start < n:  # consecutive frames sharing a region are resized as one batch
+        stop = start + 1
+        while stop < n and stop - start < _CROP_BATCH and per_frame[stop] == per_frame[start]:
+            stop += 1
+        x0, y0, x1, y1 = per_frame[start]
+        if not (0 <= x0 < x1 and 0 <= y0 < y1):
+            raise ValueError(f"invalid region {per_frame[start]}")
+        chunk = (frames[start:stop, :, y0:y1, x0:x1] if isinstance(frames, torch.Tensor)
+                 else frames[start:stop, y0:y1, x0:x1])
+        out[start:stop] = resize_unit(to_unit_tensor(chunk), size)
+        start = stop
     return out

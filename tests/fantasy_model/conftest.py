@@ -6,11 +6,7 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fantasy_model.env_compat import hide_broken_torchvision
-
-hide_broken_torchvision()
-
-import pytest  # noqa: E402
+import pytest
 import torch
 
 from fantasy_model.configs import tiny_adapter_config, tiny_transformer_config

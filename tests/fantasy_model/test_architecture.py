@@ -7,7 +7,11 @@ import torch.nn.functional as F
 
 from fantasy_model.checkpoint import expected_shapes
 from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P
-from fantasy_model.expression_attention import ExpressionInputs, expression_state, install_expression_attention
+from fantasy_model.expression_attention import (
+    ExpressionInputs,
+    expression_state,
+    install_expression_attention,
+)
 from fantasy_model.expression_encoder import ExpressionEncoder
 from fantasy_model.resampler import PerceiverAttention
 
@@ -41,11 +45,11 @@ def test_official_tensor_shapes_match_the_spec_table():
 def test_official_parameter_counts_match_the_spec():
     with torch.device("meta"):
         encoder = ExpressionEncoder(OFFICIAL_ADAPTER)
-    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    count = lambda m: sum(p.numel() for p in m.parameters())
     assert round(count(encoder.proj_model) / 1e6, 2) == 1.14
     assert round(count(encoder.mouth_proj_model) / 1e6, 2) == 81.98
     assert round(count(encoder.emo_proj_model) / 1e6, 2) == 81.35
-    total = sum(v.numel() if hasattr(v, "numel") else torch.Size(v).numel() for v in map(torch.Size, expected_shapes().values()))
+    total = sum(torch.Size(shape).numel() for shape in expected_shapes().values())
     assert round(total / 1e9, 3) == 1.003
 
 

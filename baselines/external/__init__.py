@@ -1,0 +1,1 @@
+"""External methods: per-method subprocess adapters, the methods config, and the process runner."""

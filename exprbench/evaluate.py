@@ -1,0 +1,451 @@
+"""``exprbench eval``: score one method's results on a benchmark, per item and per face.
+
+Cost model (why it is shaped like this): every generated video is decoded once and every model runs
+once per frame on it; driving and ground-truth face analyses are cached by content hash
+(``exprbench.faces``), and ground-truth FID/FVD features by content hash here, so scoring a second
+method costs only its own videos plus re-reading ground-truth pixels for the paired metrics.
+
+Multi-character items: the portrait's faces (left to right, as in the manifest) are associated with
+the generated video's tracks by position and IoU, and with the driving faces (one video per face, or
+the tracks of one multi-person video, left to right); each metric is computed per face in that face's
+track or region, reported per face, and a face that is not found gets NaN and lowers the coverage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from exprbench import __version__
+from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
+from exprbench.benchmark.results import ResultCheck, check_result, validate_results
+from exprbench.errors import ExprBenchError, InputError
+from exprbench.metrics import aed, apd, csim, gaze_mae, lmd  # noqa: F401  (register the face metrics)
+from exprbench.protocol import PROTOCOL, protocol_dict
+
+log = logging.getLogger(__name__)
+
+IDENTITY_EVERY = 5  # dlib identity on every 5th frame of each track: CSIM's frame sampling (protocol v1)
+FACE_METRICS = ("lmd", "aed", "apd", "mae", "csim")
+PAIRED_METRICS = ("psnr", "ssim", "lpips")
+SET_METRICS = ("fid", "fvd")
+
+
+@dataclass
+class EvalOptions:
+    """Everything that changes what ``evaluate`` computes (recorded in config.json)."""
+
+    split: str | None = None
+    items: list[str] | None = None
+    workers: int = 1
+    keep_going: bool = False
+    allow_short: bool = False
+    require: tuple[str, ...] = ()
+    metrics: tuple[str, ...] | None = None  # None: every metric of the protocol
+
+
+@dataclass
+class ItemOutcome:
+    """What scoring one item produced: rows (one per face), set-metric features, timings, or an error."""
+
+    item_id: str
+    rows: list[dict] = field(default_factory=list)
+    features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # metric -> side -> (n, d)
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+# ---- per-process model state -------------------------------------------------------------------------
+_PAIRED: dict[str, object] = {}
+_SET: dict[str, object] = {}
+
+
+def _paired_metric(name: str):  # noqa: ANN202 - PairedVideoMetric
+    """One instance per process, so network weights (LPIPS) load once."""
+    from exprbench.metrics import get_metric
+
+    if name not in _PAIRED:
+        _PAIRED[name] = get_metric(name).factory()
+    return _PAIRED[name]
+
+
+def _set_metric(name: str):  # noqa: ANN202 - SetMetric; raises MetricUnavailable without weights
+    from exprbench.metrics import get_metric
+
+    if name not in _SET:
+        _SET[name] = get_metric(name).factory()
+    return _SET[name]
+
+
+# ---- feature cache for reference videos -------------------------------------------------------------
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _feature_cache_path(path: Path, metric: str, network: str, region: str) -> Path:
+    from exprbench.assets import home
+
+    key = hashlib.sha256(f"{_file_digest(path)}|{metric}|{network}|{region}|{PROTOCOL.version}".encode()).hexdigest()
+    return home() / "cache" / "features" / f"{key[:32]}.npy"
+
+
+def _cached_features(path: Path, metric, region: str, compute) -> np.ndarray:  # noqa: ANN001
+    target = _feature_cache_path(path, metric.key, metric.network.name, region)
+    if target.is_file():
+        return np.load(target)
+    feats = compute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    with open(tmp, "wb") as fh:
+        np.save(fh, feats)
+    os.replace(tmp, target)
+    return feats
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+def _main_track(tracks) -> int | None:  # noqa: ANN001 - FaceTracks
+    """The face a single-face video shows: the track seen most often (None when no face is seen)."""
+    if not tracks.track_ids:
+        return None
+    return int(np.argmax(tracks.coverage()))
+
+
+def _column(array: np.ndarray, track: int | None, n: int) -> np.ndarray:
+    """Track ``track``'s per-frame values, NaN-filled when unmatched; first ``n`` frames."""
+    if track is None:
+        return np.full((n, *array.shape[2:]), np.nan, dtype=np.float32)
+    values = array[:n, track]
+    if len(values) < n:
+        pad = np.full((n - len(values), *array.shape[2:]), np.nan, dtype=np.float32)
+        values = np.concatenate([values, pad])
+    return values
+
+
+def _face_regions(boxes: np.ndarray, size: tuple[int, int]) -> tuple[list, np.ndarray]:
+    """Per-frame protocol regions from a track's boxes; frames without a box are marked invalid and
+    borrow the nearest valid region so crops stay well-defined."""
+    from exprbench.metrics import face_region
+
+    valid = np.isfinite(boxes).all(axis=1)
+    if not valid.any():
+        return [], valid
+    idx = np.flatnonzero(valid)
+    nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(boxes))), 0, len(idx) - 1)]
+    return [face_region(boxes[i], size) for i in nearest], valid
+
+
+@dataclass
+class _Faces:
+    """The faces of one item after association: per manifest face, the generated/driving/GT tracks."""
+
+    generated: object
+    gen_track: list[int | None]
+    driving: list[tuple[object, int | None]]
+    portrait_identity: list[np.ndarray]
+
+
+def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Faces:
+    from exprbench.faces import analyze_frames, analyze_image, analyze_video, associate
+    from exprbench.video import load_image
+
+    n = item.frames
+    faces = np.asarray(item.faces, dtype=np.float64)
+    portrait = load_image(bench.path(item.portrait))
+    size = (portrait.shape[1], portrait.shape[0])
+    generated = analyze_frames(gen_frames, fps=item.fps, num_faces=max(4, item.n_faces + 2),
+                               identity_every=IDENTITY_EVERY)
+    if item.n_faces == 1:
+        # one character: the method may move the head anywhere, so the face seen most is the character
+        gen_track = [_main_track(generated)]
+    else:
+        gen_assoc = associate(faces, generated, reference_size=size)
+        gen_track = [gen_assoc.mapping[j] for j in range(item.n_faces)]
+    portrait_tracks = analyze_image(portrait, num_faces=max(8, item.n_faces + 2))
+    port_assoc = associate(faces, portrait_tracks, reference_size=size)
+    identity = [portrait_tracks.identity[0, t] if t is not None else np.full(128, np.nan, np.float32)
+                for t in (port_assoc.mapping[j] for j in range(item.n_faces))]
+    driving: list[tuple[object, int | None]] = []
+    if item.driving is not None:
+        for rel in item.driving:
+            tracks = analyze_video(bench.path(rel), num_faces=4, identity_every=0, max_frames=n)
+            driving.append((tracks, _main_track(tracks)))
+    else:
+        tracks = analyze_video(bench.path(item.driving_multi), num_faces=max(4, item.n_faces + 2),
+                               identity_every=0, max_frames=n)
+        # self: the portrait is the first frame, so faces match by position; cross: left to right
+        assoc = associate(faces, tracks, reference_size=size, method="position" if item.mode == "self" else "order")
+        driving = [(tracks, assoc.mapping[j]) for j in range(item.n_faces)]
+    return _Faces(generated=generated, gen_track=gen_track,
+                  driving=driving, portrait_identity=identity)
+
+
+def _face_metric_values(name: str, faces: _Faces, j: int, n: int) -> np.ndarray:
+    from exprbench.metrics import get_metric
+
+    fn = get_metric(name).factory
+    gen, t = faces.generated, faces.gen_track[j]
+    ref, rt = faces.driving[j]
+    if name == "csim":
+        return fn(faces.portrait_identity[j], _column(gen.identity, t, n))
+    field_name = {"lmd": "landmarks", "aed": "blendshapes", "apd": "pose", "mae": "gaze"}[name]
+    g, r = _column(getattr(gen, field_name), t, n), _column(getattr(ref, field_name), rt, n)
+    if name == "mae":  # the combined (both-eye) gaze vector
+        g, r = g[:, 2], r[:, 2]
+    return fn(g, r)
+
+
+def _selected(options: EvalOptions, names: tuple[str, ...], mode: str) -> list[str]:
+    from exprbench.metrics import get_metric
+
+    wanted = options.metrics
+    return [m for m in names if (wanted is None or m in wanted) and mode in get_metric(m).modes]
+
+
+def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOptions,
+               set_available: tuple[str, ...]) -> ItemOutcome:
+    """Score one item: decode once, analyse faces once, every metric per face."""
+    from exprbench.metrics import crop_regions, get_metric
+    from exprbench.video import read_video
+
+    outcome = ItemOutcome(item_id=item.id)
+    n = min(item.frames, check.info.n_frames)
+    start = time.perf_counter()
+    gen_frames = read_video(check.info, list(range(n)))
+    outcome.timings["decode"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    faces = _analyse_item(bench, item, gen_frames)
+    outcome.timings["faces"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    gt_frames = gt_tracks = None
+    if item.mode == "self":
+        gt_path = bench.path(item.ground_truth)
+        gt_frames = read_video(gt_path, list(range(n)))
+        gt_tracks = faces.driving  # the ground truth is the driving video in self mode
+    rows = []
+    for j in range(item.n_faces):
+        present = faces.gen_track[j] is not None
+        gen_present = (faces.generated.present()[:n, faces.gen_track[j]] if present else np.zeros(n, bool))
+        row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
+               "matched": bool(present), "coverage": float(gen_present.mean()) if n else 0.0}
+        for name in _selected(options, FACE_METRICS, item.mode):
+            values = _face_metric_values(name, faces, j, n)
+            finite = np.isfinite(values)
+            row[get_metric(name).key] = float(values[finite].mean()) if finite.any() else math.nan
+        if gt_frames is not None:
+            if item.split == "single":
+                gen_view, gt_view, valid = gen_frames, gt_frames, None
+            else:
+                tracks, t = gt_tracks[j]
+                boxes = _column(tracks.boxes, t, n)
+                regions, valid = _face_regions(boxes, gt_frames.shape[1:3])
+                if not regions:
+                    gen_view = gt_view = None
+                else:
+                    gen_view = crop_regions(gen_frames, regions)
+                    gt_view = crop_regions(gt_frames, regions)
+            for name in _selected(options, PAIRED_METRICS, item.mode):
+                metric = _paired_metric(name)
+                row[metric.key] = (metric.score(gen_view, gt_view, valid).value if gen_view is not None
+                                   else math.nan)
+            for name in _selected(options, SET_METRICS, item.mode):
+                if name not in set_available or gen_view is None:
+                    continue
+                metric = _set_metric(name)
+                region = "full" if item.split == "single" else f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
+                view_gt = gt_view
+                ref = _cached_features(bench.path(item.ground_truth), metric, region, lambda: metric.features(view_gt))
+                gen = metric.features(gen_view)
+                sides = outcome.features.setdefault(name, {"generated": [], "reference": []})
+                sides["generated"].append(gen)
+                sides["reference"].append(ref)
+        rows.append(row)
+    outcome.timings["metrics"] = time.perf_counter() - start
+    outcome.rows = rows
+    return outcome
+
+
+def _score_safely(args: tuple) -> ItemOutcome:
+    bench, item, check, options, set_available = args
+    try:
+        return score_item(bench, item, check, options, set_available)
+    except ExprBenchError as exc:
+        if not options.keep_going:
+            raise
+        return ItemOutcome(item_id=item.id, error=str(exc))
+    except Exception as exc:  # a bug or a library failure on one item must not lose the others
+        if not options.keep_going:
+            raise
+        log.exception("%s: scoring failed", item.id)
+        return ItemOutcome(item_id=item.id, error=f"{type(exc).__name__}: {exc}")
+
+
+def _set_availability(options: EvalOptions) -> tuple[tuple[str, ...], dict[str, str]]:
+    from exprbench.metrics import MetricUnavailable, get_metric
+
+    available, unavailable = [], {}
+    for name in SET_METRICS:
+        if options.metrics is not None and name not in options.metrics:
+            continue
+        try:
+            _set_metric(name)
+            available.append(name)
+        except MetricUnavailable as exc:
+            if name in options.require:
+                raise
+            unavailable[get_metric(name).key] = str(exc)
+            log.warning("%s", exc)
+    return tuple(available), unavailable
+
+
+def _summarise(frame: pd.DataFrame, set_scores: dict, unavailable: dict, errors: dict, n_items: dict) -> dict:
+    from exprbench.metrics import all_metrics
+
+    keys = [m.key for m in all_metrics()]
+    summary: dict = {"protocol": PROTOCOL.version, "splits": {}, "unavailable": unavailable, "errors": errors}
+    for (split, mode), group in frame.groupby(["split", "mode"], sort=True) if len(frame) else []:
+        block = {"items": int(group["item_id"].nunique()), "faces": int(len(group)),
+                 "items_requested": n_items.get((split, mode), 0),
+                 "coverage": float(group["coverage"].mean()), "faces_matched": float(group["matched"].mean()),
+                 "metrics": {}}
+        for key in keys:
+            if key in group:
+                values = group[key].to_numpy(dtype=np.float64)
+                finite = values[~np.isnan(values)]
+                block["metrics"][key] = {"value": float(finite.mean()) if finite.size else None,
+                                         "n": int(finite.size), "coverage": float(finite.size / len(values))}
+        for key, score in set_scores.get(split, {}).items():
+            if mode == "self":
+                block["metrics"][key] = score
+        summary["splits"].setdefault(split, {})[mode] = block
+    return summary
+
+
+def _json_safe(value):  # noqa: ANN001, ANN202
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else ("-inf" if value < 0 else None)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _config(bench: Benchmark, results: Path, method: str, options: EvalOptions) -> dict:
+    import importlib.metadata as md
+
+    from exprbench.assets import all_assets, expected_digest
+
+    packages = {}
+    for name in ("torch", "mediapipe", "dlib-bin", "lpips", "torchmetrics", "pytorch-fid", "numpy", "av", "decord"):
+        try:
+            packages[name] = md.version(name)
+        except md.PackageNotFoundError:
+            packages[name] = None
+    return {
+        "exprbench": __version__, "method": method, "benchmark": bench.name, "bench_root": str(bench.root),
+        "results": str(results), "options": {k: (list(v) if isinstance(v, tuple) else v)
+                                             for k, v in options.__dict__.items()},
+        "identity_every": IDENTITY_EVERY, "protocol": protocol_dict(), "packages": packages,
+        "assets": {a.name: expected_digest(a) for a in all_assets()},
+        "python": platform.python_version(), "platform": platform.platform(),
+    }
+
+
+def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str | Path,
+             options: EvalOptions | None = None, progress: bool = False) -> dict:
+    """Score ``results/<method>/<item>.mp4`` on the benchmark; write per_item.csv, summary.json, config.json.
+
+    Returns the summary. Raises a one-line error if results are missing or malformed (unless
+    ``keep_going``), or if a metric named in ``require`` is unavailable.
+    """
+    from exprbench.metrics import get_metric
+
+    options = options or EvalOptions()
+    bench = load_benchmark(bench_root)
+    results, out = Path(results), Path(out)
+    items = bench.select(options.split, options.items)
+    if not items:
+        raise InputError(bench.root, "has no items for that selection")
+    if options.keep_going:
+        checks = [check_result(results, method, item, options.allow_short) for item in items]
+    else:
+        checks = validate_results(bench, results, method, items, options.allow_short)
+    set_available, unavailable = _set_availability(options)
+    errors = {c.item.id: c.problem for c in checks if not c.ok}
+    jobs = [(bench, c.item, c, options, set_available) for c in checks if c.ok]
+
+    from tqdm import tqdm
+
+    outcomes: list[ItemOutcome] = []
+    bar = tqdm(total=len(jobs), desc=f"eval {method}", unit="item", disable=not progress)
+    if options.workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(options.workers, mp_context=mp.get_context("spawn")) as pool:
+            for outcome in pool.map(_score_safely, jobs):
+                outcomes.append(outcome)
+                bar.update()
+    else:
+        for job in jobs:
+            outcomes.append(_score_safely(job))
+            bar.update()
+    bar.close()
+
+    errors.update({o.item_id: o.error for o in outcomes if o.error})
+    rows = [r for o in outcomes for r in o.rows]
+    frame = pd.DataFrame(rows).sort_values(["split", "mode", "item_id", "face"]) if rows else pd.DataFrame(
+        columns=["item_id", "split", "mode", "face", "n_faces", "matched", "coverage"])
+
+    set_scores: dict[str, dict] = {}
+    for name in set_available:
+        metric = _set_metric(name)
+        for split in sorted({i.split for i in items}):
+            metric.reset()
+            split_ids = {i.id for i in items if i.split == split}
+            for o in outcomes:
+                if o.item_id in split_ids and name in o.features:
+                    for side in ("generated", "reference"):
+                        for feats in o.features[name][side]:
+                            metric.add_features(side, feats)
+            if metric.videos["generated"]:
+                score = metric.compute()
+                set_scores.setdefault(split, {})[get_metric(name).key] = {
+                    "value": score.value, "network": score.network, "n_generated": score.n_generated,
+                    "n_reference": score.n_reference, "warnings": list(score.warnings)}
+
+    n_items = {}
+    for item in items:
+        n_items[(item.split, item.mode)] = n_items.get((item.split, item.mode), 0) + 1
+    summary = _summarise(frame, set_scores, unavailable, errors, n_items)
+    summary.update({"method": method, "benchmark": bench.name,
+                    "timings": {k: float(sum(o.timings.get(k, 0.0) for o in outcomes))
+                                for k in ("decode", "faces", "metrics")}})
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_text(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
+    _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
+    _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
+                                                 sort_keys=True) + "\n")
+    return summary
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(text)
+    os.replace(tmp, path)

@@ -1,0 +1,209 @@
+"""The output folder: run configuration, deterministic consolidation, stats and the dataset card.
+
+Layout (``OUT/``)::
+
+    data/train-00000-of-0000N.parquet   accepted clips, fixed schema, sorted by clip_id
+    clips/<clip_id>.mp4                 25 fps H.264 clips
+    rejects.parquet                     every rejected source or candidate with its stage and reason
+    stats.json                          counts per stage and reason, timings
+    run_config.json                     every parameter, its hash, package and asset versions
+    README.md                           dataset card (loads with ``datasets.load_dataset(OUT)``)
+    .work/                              per-source parts and completion markers (resume state)
+
+Consolidation reads every part, sorts rows by ``clip_id`` (rejects by source, span and id) and writes the
+shards afresh, each through a temp name and ``os.replace``; data files hold no timestamps or timings.
+A resumed run and an uninterrupted one therefore produce byte-identical Parquet files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from exprbench.errors import ExprBenchError
+from multiexpr import schema
+from multiexpr.config import PIPELINE_VERSION, BuildConfig
+from multiexpr.pipeline import done_dir, parts_dir, write_atomic, write_table_atomic
+
+PACKAGES = ("exprbench", "mediapipe", "scenedetect", "av", "decord", "numpy", "opencv-python", "pyarrow", "datasets",
+            "ray")
+ASSETS = ("face_landmarker", "dlib_face_recognition", "dlib_shape_predictor_5")
+
+
+class ConfigMismatchError(ExprBenchError):
+    """An output folder was built with a different configuration."""
+
+
+def _versions() -> dict:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _assets() -> dict:
+    from exprbench.assets.registry import get_asset
+
+    return {name: {"version": get_asset(name).version, "sha256": get_asset(name).sha256} for name in ASSETS}
+
+
+def run_config_payload(config: BuildConfig, inputs: dict) -> dict:
+    return {"pipeline_version": PIPELINE_VERSION, "config_hash": config.hash(), "config": config.to_dict(),
+            "inputs": inputs, "packages": _versions(), "assets": _assets()}
+
+
+def check_or_write_run_config(out: Path, config: BuildConfig, inputs: dict, force: bool) -> None:
+    """Refuse an existing output built with another configuration (unless ``force``: then start over)."""
+    path = out / "run_config.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if previous.get("config_hash") != config.hash():
+            if not force:
+                changed = sorted(k for k, v in config.to_dict().items() if previous.get("config", {}).get(k) != v)
+                raise ConfigMismatchError(
+                    f"{out}: was built with another configuration (config hash {previous.get('config_hash')}, "
+                    f"now {config.hash()}; changed: {', '.join(changed) or 'pipeline version'}) "
+                    "(use a new --out, or --force to rebuild it from scratch)")
+            clear_output(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, (json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n").encode())
+
+
+def clear_output(out: Path) -> None:
+    """Remove what a build writes (never the user's other files)."""
+    import shutil
+
+    for sub in ("data", "clips", ".work"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    for name in ("rejects.parquet", "stats.json", "README.md", "run_config.json"):
+        (out / name).unlink(missing_ok=True)
+
+
+def _read_parts(out: Path, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
+    tables = [pq.read_table(parts_dir(out) / f"{i}.{kind}.parquet", schema=table_schema) for i in ids]
+    return pa.concat_tables(tables) if tables else table_schema.empty_table()
+
+
+def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
+    """Write shards, rejects, stats and the card from the committed parts of ``source_ids``."""
+    ids = sorted(source_ids)
+    clips = _read_parts(out, ids, "clips", schema.CLIPS)
+    clips = clips.sort_by([("clip_id", "ascending")])
+    rejects = _read_parts(out, ids, "rejects", schema.REJECTS)
+    rejects = rejects.sort_by([("source", "ascending"), ("source_start_frame", "ascending"),
+                               ("candidate_id", "ascending")])
+    per = max(1, config.rows_per_shard)
+    n_shards = max(1, math.ceil(clips.num_rows / per))
+    data = out / "data"
+    wanted = set()
+    for k in range(n_shards):
+        name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
+        wanted.add(name)
+        write_table_atomic(clips.slice(k * per, per), data / name)
+    for stale in data.glob("*.parquet"):
+        if stale.name not in wanted:
+            stale.unlink()
+    write_table_atomic(rejects, out / "rejects.parquet")
+    for leftover in (out / "clips").glob("*.part"):
+        leftover.unlink()
+    stats = aggregate_stats(out, ids)
+    stats["shards"] = sorted(wanted)
+    write_atomic(out / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
+    write_atomic(out / "README.md", dataset_card(config, stats).encode())
+    return stats
+
+
+def aggregate_stats(out: Path, ids: list[str]) -> dict:
+    """Sum the per-source markers: counts per stage and drop reason, and seconds per stage."""
+    stages: dict = {}
+    totals = {"sources": len(ids), "source_frames": 0, "source_seconds": 0.0, "candidates": 0, "accepted": 0,
+              "worker_seconds": 0.0}
+    for i in ids:
+        marker = json.loads((done_dir(out) / f"{i}.json").read_text())
+        for key in ("source_frames", "source_seconds", "candidates", "accepted"):
+            totals[key] += marker[key]
+        totals["worker_seconds"] += marker["seconds"]
+        for name, entry in marker["stages"].items():
+            agg = stages.setdefault(name, {"in": 0, "out": 0, "dropped": {}, "seconds": 0.0})
+            agg["in"] += entry["in"]
+            agg["out"] += entry["out"]
+            agg["seconds"] += entry["seconds"]
+            for reason, n in entry["dropped"].items():
+                agg["dropped"][reason] = agg["dropped"].get(reason, 0) + n
+    order = ["probe", "shot_split", "length", "faces", "face_count", "face_size", "overlap", "sharpness",
+             "expressiveness", "cut", "annotate", "caption"]
+    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else 99)}
+    return totals
+
+
+def dataset_card(config: BuildConfig, stats: dict) -> str:
+    """A Hugging Face dataset card: YAML header (configs, features) and the curation rules in words."""
+    drops = "\n".join(f"| {stage} | {e['in']} | {e['out']} | "
+                      f"{', '.join(f'{r}: {n}' for r, n in sorted(e['dropped'].items())) or '-'} |"
+                      for stage, e in stats["stages"].items())
+    params = "\n".join(f"| `{k}` | `{v!r}` |" for k, v in config.to_dict().items())
+    return f"""---
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/train-*.parquet
+- config_name: rejects
+  data_files:
+  - split: train
+    path: rejects.parquet
+tags:
+- video
+- multi-person
+- facial-expression
+- portrait-animation
+---
+
+# Multi-Expr-style multi-face expression clips
+
+Built by `multiexpr build` ({PIPELINE_VERSION}, config hash `{config.hash()}`): a re-implementation of the
+curation described in FantasyPortrait (arXiv:2507.12956) §4.1, whose thresholds and code were never
+published. Every threshold here is the project's and listed below; `run_config.json` has them all plus
+package and model versions.
+
+- {stats['accepted']} clips from {stats['sources']} sources ({stats['source_seconds']:.1f} s of source video,
+  {stats['candidates']} candidate shots).
+- Each row: `video` (relative path of a 25 fps H.264 clip in `clips/`), its source and span, and per
+  person (left to right) the face box in every frame (NaN when absent), expression and head-pose
+  statistics, and sharpness. Videos are stored as paths, not `datasets.Video()`, so no video decoder is
+  needed to load the table.
+- Masks: not stored per pixel; use rule `{config.mask_rule}` (ellipse inscribed in the box grown by
+  `mask_scale`={config.mask_scale}); `multiexpr.masks.face_mask(box, h, w, scale)` renders it.
+- Rejected candidates and their reasons: `rejects.parquet` (config `rejects`).
+
+## Curation
+
+probe → shot split (PySceneDetect ContentDetector, threshold {config.scene_threshold}, shots longer than
+{config.max_clip_s} s cut into equal pieces) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
+faces (MediaPipe FaceLandmarker on frames sampled at {config.analysis_fps:g} fps, tracked) → face count
+(≥ {config.min_faces} faces each present in ≥ {config.min_presence:.0%} of sampled frames) → face size
+(median shorter box side ≥ {config.min_face_px} px) → overlap (IoU < {config.max_iou} in every frame) →
+sharpness (median variance of the Laplacian on {config.sharpness_crop_px} px face crops ≥ {config.min_sharpness}) →
+expressiveness (every face: blendshape std ≥ {config.min_blendshape_std}, or non-rigid landmark speed ≥
+{config.min_landmark_motion} face radii/s, or head-angle std ≥ {config.min_pose_std_deg}°) → cut (re-encode) →
+annotate{' → caption (' + config.captioner + ')' if config.captioner else ''}.
+
+| stage | in | kept | dropped by reason |
+|---|---|---|---|
+{drops}
+
+## Parameters
+
+| parameter | value |
+|---|---|
+{params}
+"""

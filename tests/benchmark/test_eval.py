@@ -1,0 +1,141 @@
+"""``exprbench eval`` on the real mini benchmark: sanity, degradation, multi-face NaN, determinism."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from exprbench.evaluate import EvalOptions, evaluate
+
+from bench_media import copy_truth, static_frames, truth_frames, write_results
+
+SINGLE = ["single-self-pexels_00s", "single-self-man", "single-cross-astronaut", "single-cross-pexels_00s_first"]
+PAIR = "multi-self-pair_woman_man"
+
+
+@pytest.fixture(scope="module")
+def runs(mini, tmp_path_factory):
+    """Truth copies, blurred truth, frame-shifted truth and a static portrait, scored on the same items."""
+    results = tmp_path_factory.mktemp("results")
+    copy_truth(mini, results)
+    write_results(mini, results, "blur", lambda it: np.stack(
+        [gaussian_filter(f, sigma=(2.5, 2.5, 0)) for f in truth_frames(mini, it)]))
+    write_results(mini, results, "shift", lambda it: np.concatenate(
+        [truth_frames(mini, it)[4:], np.repeat(truth_frames(mini, it)[-1:], 4, axis=0)]))
+    write_results(mini, results, "static", lambda it: static_frames(mini, it))
+    out = {}
+    for method in ("truth", "blur", "shift", "static"):
+        summary = evaluate(mini.root, results, method, results.parent / f"eval-{method}",
+                           EvalOptions(items=SINGLE + [PAIR]))
+        frame = pd.read_csv(results.parent / f"eval-{method}" / "per_item.csv")
+        out[method] = (summary, frame)
+    return results, out
+
+
+def _value(frame, item, key, face=0):
+    row = frame[(frame.item_id == item) & (frame.face == face)]
+    return float(row[key].iloc[0])
+
+
+def test_truth_scored_against_itself(runs):
+    _, out = runs
+    summary, frame = out["truth"]
+    block = summary["splits"]["single"]["self"]["metrics"]
+    assert block["psnr@v1"]["value"] == "inf" or block["psnr@v1"]["value"] == float("inf")
+    assert block["lpips@v1"]["value"] == pytest.approx(0, abs=1e-6)
+    assert block["ssim@v1"]["value"] == pytest.approx(1, abs=1e-4)
+    assert block["lmd@v1"]["value"] == pytest.approx(0, abs=1e-9)
+    assert block["mae@v1"]["value"] == pytest.approx(0, abs=1e-3)
+    cross = summary["splits"]["single"]["cross"]["metrics"]  # result = the driving video itself
+    assert cross["aed@v1"]["value"] == pytest.approx(0, abs=1e-9)
+    assert cross["apd@v1"]["value"] == pytest.approx(0, abs=1e-6)
+    assert summary["unavailable"].keys() == {"fid@v1", "fvd@v1"}
+    assert "exprbench assets fetch fid_inception" in summary["unavailable"]["fid@v1"]
+
+
+@pytest.mark.parametrize("degraded", ["blur", "shift"])
+def test_degraded_copies_score_worse_on_every_metric(runs, degraded):
+    _, out = runs
+    truth, worse = out["truth"][1], out[degraded][1]
+    for item in ("single-self-pexels_00s", "single-self-man"):
+        assert _value(worse, item, "psnr@v1") < 60 < _value(truth, item, "psnr@v1")
+        assert _value(worse, item, "ssim@v1") < _value(truth, item, "ssim@v1")
+        assert _value(worse, item, "lpips@v1") > _value(truth, item, "lpips@v1") + 0.01
+        assert _value(worse, item, "lmd@v1") > _value(truth, item, "lmd@v1") + 1e-4
+    for face in (0, 1):  # multi self: per face, in each face's region
+        assert _value(worse, PAIR, "psnr@v1", face) < _value(truth, PAIR, "psnr@v1", face)
+        assert _value(worse, PAIR, "lpips@v1", face) > _value(truth, PAIR, "lpips@v1", face)
+
+
+def test_static_portrait_is_much_worse_on_expression(runs):
+    _, out = runs
+    truth, static = out["truth"][1], out["static"][1]
+    for item in ("single-cross-astronaut", "single-cross-pexels_00s_first"):
+        assert _value(static, item, "aed@v1") > _value(truth, item, "aed@v1") + 0.03
+    # identity: a static portrait keeps it perfectly (CSIM ~1), the ceiling for identity
+    assert _value(static, "single-cross-astronaut", "csim@v1") > 0.99
+
+
+def test_multi_face_rows_and_coverage(runs, mini):
+    _, out = runs
+    frame = out["truth"][1]
+    pair = frame[frame.item_id == PAIR]
+    assert list(pair.face) == [0, 1] and pair.matched.all()
+    assert (pair.coverage > 0.9).all()
+
+
+def test_unmatched_face_is_nan_not_zero(mini, tmp_path):
+    """Blank out the right half of the pair clip: face 1 is NaN with coverage 0, face 0 still scored."""
+    results = tmp_path / "results"
+    item = mini.item(PAIR)
+
+    def left_only(it):
+        frames = truth_frames(mini, it).copy()
+        frames[:, :, frames.shape[2] // 2:] = 0
+        return frames
+
+    write_results(mini, results, "half", lambda it: left_only(it) if it.id == PAIR else None)
+    evaluate(mini.root, results, "half", tmp_path / "ev", EvalOptions(items=[PAIR]))
+    frame = pd.read_csv(tmp_path / "ev" / "per_item.csv")
+    right = frame[frame.face == 1].iloc[0]
+    left = frame[frame.face == 0].iloc[0]
+    assert not right.matched and right.coverage == 0
+    assert np.isnan(right["lmd@v1"]) and np.isnan(right["csim@v1"]) and np.isnan(right["psnr@v1"])
+    assert np.isfinite(left["lmd@v1"]) and left["lmd@v1"] < 0.01
+    summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
+    block = summary["splits"]["multi"]["self"]
+    assert block["coverage"] == pytest.approx((left.coverage + 0) / 2)
+    assert block["metrics"]["lmd@v1"]["n"] == 1 and block["metrics"]["lmd@v1"]["coverage"] == 0.5
+    assert item.n_faces == 2
+
+
+def test_two_runs_and_two_workers_are_identical(mini, runs, tmp_path):
+    results, _ = runs
+    a = tmp_path / "a"
+    b = tmp_path / "b"
+    options = dict(items=["single-self-man", "single-cross-astronaut"])
+    evaluate(mini.root, results, "blur", a, EvalOptions(**options))
+    evaluate(mini.root, results, "blur", b, EvalOptions(workers=2, **options))
+    assert (a / "per_item.csv").read_bytes() == (b / "per_item.csv").read_bytes()
+
+
+def test_missing_result_fails_or_keeps_going(mini, runs, tmp_path):
+    results, _ = runs
+    (results / "lossy").mkdir()
+    item = mini.item("single-self-man")
+    (results / "lossy" / f"{item.id}.mp4").write_bytes((results / "blur" / f"{item.id}.mp4").read_bytes())
+    cmd = [sys.executable, "-m", "exprbench.cli", "-q", "eval", "--bench", str(mini.root), "--results", str(results),
+           "--method", "lossy", "--out", str(tmp_path / "ev"), "--items", f"{item.id},single-self-pexels_00s"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "1 of 2 results unusable: single-self-pexels_00s: missing" in run.stderr.strip().splitlines()[-1]
+    run = subprocess.run(cmd + ["--keep-going"], capture_output=True, text=True)
+    assert run.returncode == 1 and "1 item(s) failed" in run.stderr
+    frame = pd.read_csv(tmp_path / "ev" / "per_item.csv")
+    assert list(frame.item_id) == [item.id]
+    run = subprocess.run(cmd + ["--keep-going", "--require", "fid"], capture_output=True, text=True)
+    assert run.returncode == 3 and "fid@v1 is unavailable" in run.stderr
