@@ -6,7 +6,13 @@ published methods.
 """
 
 from baselines.adapter import Adapter, adapter_names, get_adapter, register_adapter
-from baselines.harness import ItemOutcome, generate_items, is_finished, run_item, sidecar_path
+from baselines.harness import (
+           ItemOutcome,
+           generate_items,
+           is_finished,
+           run_item,
+           sidecar_path,
+)
 from baselines.job import Job, MethodOutput, build_job
 
 __all__ = ["Adapter", "ItemOutcome", "Job", "MethodOutput", "adapter_names", "build_job", "generate_items",

@@ -75,6 +75,7 @@ def _load_builtins() -> None:
     if _BUILTINS_LOADED:
         return
     _BUILTINS_LOADED = True
-    import baselines.external.methods  # noqa: F401
-    import baselines.static  # noqa: F401
+    import baselines.external.methods
+    import baselines.fantasyportrait
+    import baselines.static
     import baselines.warp  # noqa: F401

@@ -18,7 +18,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from baselines.adapter import Adapter
@@ -85,7 +85,7 @@ def run_item(adapter: Adapter, bench: Benchmark, item: Item, results: Path, *, k
         "item_id": item.id,
         "multi_face": strategy,
         "seed": seed,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(finished - start, 3),
         "generate_time_s": round(generated - start, 3),
         "host": {"python": platform.python_version(), "machine": platform.machine()},
@@ -122,13 +122,13 @@ def generate_items(adapter: Adapter, bench: Benchmark, items: list[Item], result
             start = time.monotonic()
             try:
                 outcome = run_item(adapter, bench, item, results, keep_work=keep_work, seed=seed)
-            except Exception as exc:  # one bad item must not stop a benchmark run; all are reported
+            except Exception as exc:  # noqa: BLE001 - one bad item must not stop a benchmark run; all are reported
                 outcome = ItemOutcome(item.id, "failed", result_path(results, adapter.name, item),
                                       seconds=time.monotonic() - start, error=_one_line(exc))
                 errors = results / adapter.name / "logs" / "errors.log"
                 errors.parent.mkdir(parents=True, exist_ok=True)
                 with errors.open("a") as fh:
-                    fh.write(f"--- {datetime.now(timezone.utc).isoformat(timespec='seconds')} {item.id}\n")
+                    fh.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} {item.id}\n")
                     fh.write("".join(traceback.format_exception(exc)))
                 log.error("%s: %s", item.id, outcome.error)
         outcomes.append(outcome)

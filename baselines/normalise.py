@@ -23,7 +23,13 @@ import cv2
 import numpy as np
 
 from baselines.job import MethodOutput
-from exprbench.video import VideoWriter, frame_timestamps, iter_frames, probe, resample_indices
+from exprbench.video import (
+    VideoWriter,
+    frame_timestamps,
+    iter_frames,
+    probe,
+    resample_indices,
+)
 
 FPS_TOLERANCE = 0.01
 NORMALISE_VERSION = "normalise-1"

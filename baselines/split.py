@@ -23,11 +23,11 @@ def square_crop(box: np.ndarray, margin: float, width: int, height: int) -> tupl
     """(x0, y0, side) of the square around ``box`` enlarged by ``margin`` x its larger side, shifted inside."""
     x0, y0, x1, y1 = (float(v) for v in box)
     size = max(x1 - x0, y1 - y0)
-    side = int(round(min(size * (1 + 2 * margin), width, height)))
+    side = round(min(size * (1 + 2 * margin), width, height))
     side -= side % 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    left = int(round(min(max(cx - side / 2, 0), width - side)))
-    top = int(round(min(max(cy - side / 2, 0), height - side)))
+    left = round(min(max(cx - side / 2, 0), width - side))
+    top = round(min(max(cy - side / 2, 0), height - side))
     return left, top, side
 
 

@@ -31,7 +31,6 @@ from exprbench import __version__
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.benchmark.results import ResultCheck, check_result, validate_results
 from exprbench.errors import ExprBenchError, InputError
-from exprbench.metrics import aed, apd, csim, gaze_mae, lmd  # noqa: F401  (register the face metrics)
 from exprbench.protocol import PROTOCOL, protocol_dict
 
 log = logging.getLogger(__name__)
@@ -268,12 +267,16 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
                 if name not in set_available or gen_view is None:
                     continue
                 metric = _set_metric(name)
-                region = "full" if item.split == "single" else f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
-                view_gt = gt_view
-                ref = _cached_features(bench.path(item.ground_truth), metric, region, lambda: metric.features(view_gt))
-                gen = metric.features(gen_view)
+                if item.split == "single":
+                    region_key, gen_set, gt_set = "full", gen_frames, gt_frames
+                else:  # cut the face region at the metric's input size, so it is resampled once
+                    region_key = f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
+                    gen_set = crop_regions(gen_frames, regions, size=metric.protocol.size)
+                    gt_set = crop_regions(gt_frames, regions, size=metric.protocol.size)
+                ref = _cached_features(bench.path(item.ground_truth), metric, region_key,
+                                       lambda frames=gt_set: metric.features(frames))
                 sides = outcome.features.setdefault(name, {"generated": [], "reference": []})
-                sides["generated"].append(gen)
+                sides["generated"].append(metric.features(gen_set))
                 sides["reference"].append(ref)
         rows.append(row)
     outcome.timings["metrics"] = time.perf_counter() - start
@@ -317,14 +320,13 @@ def _set_availability(options: EvalOptions) -> tuple[tuple[str, ...], dict[str, 
 def _summarise(frame: pd.DataFrame, set_scores: dict, unavailable: dict, errors: dict, n_items: dict) -> dict:
     from exprbench.metrics import all_metrics
 
-    keys = [m.key for m in all_metrics()]
     summary: dict = {"protocol": PROTOCOL.version, "splits": {}, "unavailable": unavailable, "errors": errors}
     for (split, mode), group in frame.groupby(["split", "mode"], sort=True) if len(frame) else []:
         block = {"items": int(group["item_id"].nunique()), "faces": int(len(group)),
                  "items_requested": n_items.get((split, mode), 0),
                  "coverage": float(group["coverage"].mean()), "faces_matched": float(group["matched"].mean()),
                  "metrics": {}}
-        for key in keys:
+        for key in (m.key for m in all_metrics() if mode in m.modes):
             if key in group:
                 values = group[key].to_numpy(dtype=np.float64)
                 finite = values[~np.isnan(values)]

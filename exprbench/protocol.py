@@ -270,9 +270,9 @@ class Protocol:
     resize: ResizeRule = ResizeRule()
     face_region: FaceRegionRule = FaceRegionRule()
     frames: FrameRule = FrameRule()
-    nan_policy: str = ("a value that cannot be measured (face not found, too few frames) is NaN, never "
+    nan_policy: str = ("A value that cannot be measured (face not found, too few frames) is NaN, never "
                        "0; means skip NaN and every aggregate carries a coverage figure")
-    multi_items: str = ("faces are associated with the portrait's faces (left to right, then IoU); each "
+    multi_items: str = ("Faces are associated with the portrait's faces (left to right, then IoU); each "
                         "metric is computed per face in that face's region or track, reported per face "
                         "and averaged over the item's faces; set metrics (FID, FVD) pool the face "
                         "regions of all faces of the split")
@@ -332,8 +332,8 @@ def render_markdown() -> str:
     lines = [
         f"# ExprBench scoring protocol {p.version}",
         "",
-        "Generated from `exprbench/protocol.py`; every result key carries the version "
-        f"(e.g. `{p.metric('fid').key}`). Numbers from different protocol versions are not comparable.",
+        ("Generated from `exprbench/protocol.py`; every result key carries the version "
+         f"(e.g. `{p.metric('fid').key}`). Numbers from different protocol versions are not comparable."),
         "",
         "## Metrics",
         "",

@@ -29,7 +29,8 @@ from exprbench.errors import InputError
 
 CONFIG_NAME = "methods.toml"
 DEFAULT_TIMEOUT_S = 7200.0
-_KNOWN_KEYS = {"kind", "python", "repo", "checkpoints", "extra_args", "timeout", "env", "script", "native_multi_face"}
+_KNOWN_KEYS = {"kind", "python", "repo", "checkpoints", "extra_args", "timeout", "env", "script", "native_multi_face",
+               "wan_dir", "offload", "fp8"}
 
 
 def default_config_path() -> Path:
@@ -128,7 +129,7 @@ def settings_from_table(name: str, table: dict[str, Any], default_checkpoints: s
                           script=table.get("script"))
 
 
-def require_files(settings: MethodSettings, relative: list[str]) -> None:
+def require_files(settings: MethodSettings, relative: tuple[str, ...]) -> None:
     """Fail naming the first expected checkpoint file that is missing under ``settings.checkpoints``."""
     for rel in relative:
         if not (settings.checkpoints / rel).exists():

@@ -61,7 +61,7 @@ class ExternalMethod:
     needs_face_crop = False
     default_checkpoints: str | None = None  # relative to the checkout
     fixed_checkpoints = False  # True: the method hard-codes <repo>/<default_checkpoints>
-    required_files: list[str] = []
+    required_files: tuple[str, ...] = ()
 
     def __init__(self, table: dict[str, Any]) -> None:
         if not table:
@@ -123,11 +123,11 @@ class LivePortrait(ExternalMethod):
     version = "liveportrait-adapter-1"
     default_checkpoints = "pretrained_weights"
     fixed_checkpoints = True
-    required_files = ["insightface/models/buffalo_l/det_10g.onnx", "insightface/models/buffalo_l/2d106det.onnx",
+    required_files = ("insightface/models/buffalo_l/det_10g.onnx", "insightface/models/buffalo_l/2d106det.onnx",
                       "liveportrait/base_models/appearance_feature_extractor.pth",
                       "liveportrait/base_models/motion_extractor.pth", "liveportrait/base_models/spade_generator.pth",
                       "liveportrait/base_models/warping_module.pth", "liveportrait/landmark.onnx",
-                      "liveportrait/retargeting_models/stitching_retargeting_module.pth"]
+                      "liveportrait/retargeting_models/stitching_retargeting_module.pth")
 
     def command(self, job: Job, out_dir: Path) -> list[str]:
         return [str(self.settings.python), "inference.py", "-s", str(job.portrait), "-d", str(job.per_face_driving()[0]),
@@ -156,11 +156,11 @@ class SkyReelsA1(ExternalMethod):
         return self.settings.script or "inference_long_video.py"
 
     @property
-    def required_files(self) -> list[str]:  # type: ignore[override]
-        files = ["FLAME", "mediapipe", "smirk/SMIRK_em1.pt"] + [
+    def required_files(self) -> tuple[str, ...]:  # type: ignore[override]
+        files = ("FLAME", "mediapipe", "smirk/SMIRK_em1.pt") + tuple(
             f"SkyReels-A1-5B/{d}" for d in ("pose_guider", "scheduler", "tokenizer", "siglip-so400m-patch14-384",
-                                            "transformer", "vae", "text_encoder")]
-        return files + (["film_net/film_net_fp16.pt"] if self.script == "inference_long_video.py" else [])
+                                            "transformer", "vae", "text_encoder"))
+        return files + (("film_net/film_net_fp16.pt",) if self.script == "inference_long_video.py" else ())
 
     def padding(self, width: int, height: int) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) pixels that bring the portrait to the canvas aspect ratio."""
@@ -199,9 +199,9 @@ class HunyuanPortrait(ExternalMethod):
     default_checkpoints = "pretrained_weights"
     fixed_checkpoints = True
     base_config = "config/hunyuan-portrait.yaml"
-    required_files = ["arcface.onnx", "yoloface_v5m.pt", "scheduler/scheduler_config.json", "unet/config.json",
-                      "vae/config.json", "vae/diffusion_pytorch_model.fp16.safetensors"] + [
-        f"hyportrait/{n}.pth" for n in ("dino", "expression", "headpose", "image_proj", "motion_proj", "pose_guider", "unet")]
+    required_files = ("arcface.onnx", "yoloface_v5m.pt", "scheduler/scheduler_config.json", "unet/config.json",
+                      "vae/config.json", "vae/diffusion_pytorch_model.fp16.safetensors") + tuple(
+        f"hyportrait/{n}.pth" for n in ("dino", "expression", "headpose", "image_proj", "motion_proj", "pose_guider", "unet"))
 
     def prepare(self, job: Job, out_dir: Path) -> None:
         import yaml
@@ -236,7 +236,7 @@ class XPortrait(ExternalMethod):
     version = "x-portrait-adapter-1"
     needs_face_crop = True
     default_checkpoints = "checkpoint"
-    required_files = ["model_state-415001.th"]
+    required_files = ("model_state-415001.th",)
 
     def command(self, job: Job, out_dir: Path) -> list[str]:
         return [str(self.settings.python), "core/test_xportrait.py",
@@ -264,9 +264,9 @@ class FollowYourEmoji(ExternalMethod):
     default_checkpoints = "pretrained_models"
     fixed_checkpoints = True
     base_config = "configs/infer.yaml"
-    required_files = ["follow-your-emoji/lmk_guider.pth", "follow-your-emoji/referencenet.pth",
+    required_files = ("follow-your-emoji/lmk_guider.pth", "follow-your-emoji/referencenet.pth",
                       "follow-your-emoji/unet.pth", "sd-image-variations-diffusers/image_encoder", "sd-vae-ft-mse",
-                      "AnimateDiff/mm_sd_v15_v2.ckpt"]
+                      "AnimateDiff/mm_sd_v15_v2.ckpt")
 
     def template_path(self, job: Job) -> Path:
         return job.work_dir / "template" / "driving.npy"
@@ -311,8 +311,8 @@ class FantasyPortraitOfficial(ExternalMethod):
     native_multi_face = True
     max_native_faces = 2
     default_checkpoints = "models"
-    required_files = ["fantasyportrait_model.ckpt", "face_landmark.onnx", "face_det.onnx", "pd_fpg.pth",
-                      "Wan2.1-I2V-14B-720P"]
+    required_files = ("fantasyportrait_model.ckpt", "face_landmark.onnx", "face_det.onnx", "pd_fpg.pth",
+                      "Wan2.1-I2V-14B-720P")
 
     def command(self, job: Job, out_dir: Path) -> list[str]:
         ck = self.settings.checkpoints

@@ -7,6 +7,8 @@ RESULTS/<method>/logs/errors.log, a summary closes the run, and the exit code is
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from exprbench.cli.common import progress_disabled
@@ -37,6 +39,8 @@ def generate_cmd(method: str, bench_dir: str, results: str, split: str, items: t
     """Generate a method's videos for a benchmark (resumable)."""
     from pathlib import Path
 
+    from tqdm import tqdm
+
     from baselines import generate_items, get_adapter
     from baselines.external.config import load_methods_config
     from exprbench.benchmark.manifest import load_benchmark
@@ -47,9 +51,8 @@ def generate_cmd(method: str, bench_dir: str, results: str, split: str, items: t
     adapter = get_adapter(method, config.get(method))
     failures = []
     counts = {"done": 0, "skipped": 0, "failed": 0}
-    with click.progressbar(length=len(chosen), label=f"{method}", disable=progress_disabled(),
-                           file=click.get_text_stream("stderr")) as bar:
-        def on_item(outcome) -> None:  # noqa: ANN001 - ItemOutcome
+    with tqdm(total=len(chosen), desc=method, unit="item", disable=progress_disabled(), file=sys.stderr) as bar:
+        def on_item(outcome) -> None:
             counts[outcome.status] += 1
             if outcome.status == "failed":
                 failures.append(outcome)

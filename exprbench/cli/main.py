@@ -8,6 +8,7 @@ from exprbench import __version__
 from exprbench.cli.assets_cmd import assets
 from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
 from exprbench.cli.eval_cmd import eval_cmd
+from exprbench.cli.faces_cmd import faces_cmd
 from exprbench.cli.prepare_cmd import prepare_cmd
 from exprbench.cli.video_cmd import probe_cmd
 
@@ -24,6 +25,7 @@ cli.add_command(assets)
 cli.add_command(probe_cmd)
 cli.add_command(prepare_cmd)
 cli.add_command(eval_cmd)
+cli.add_command(faces_cmd)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from exprbench.faces.landmarker import BLENDSHAPE_NAMES, Detections, Landmarker
 from exprbench.faces.result import FaceTracks, SkippedFace, empty_tracks
 from exprbench.faces.tracking import Tracker
 from exprbench.video import (
+    VideoInfo,
     frame_timestamps,
     iter_frames,
     load_image,
@@ -132,22 +133,29 @@ class _Collector:
         order = [i for i in self.tracker.left_to_right() if counts[i] >= self.min_track_frames]
         column = np.full(len(self.tracker.tracks), -1, np.int64)
         column[order] = np.arange(len(order))
-        tracks = column[raw]
-        n = len(order)
+        return assemble_tracks(found, frames, column[raw], identity, n_frames, len(order), fps, self.width,
+                               self.height, skipped=skipped, **extra)
 
-        def scatter(values: np.ndarray) -> np.ndarray:
-            out = np.full((n_frames, n) + values.shape[1:], np.nan, np.float32)
-            out[frames, tracks] = values
-            return out
 
-        blink = found.blendshapes[:, _BLINK]
-        return FaceTracks(
-            n_frames=n_frames, fps=fps, width=self.width, height=self.height, track_ids=list(range(n)),
-            boxes=scatter(boxes_from_landmarks(found.landmarks, self.width, self.height)),
-            landmarks=scatter(found.landmarks), blendshapes=scatter(found.blendshapes),
-            pose=scatter(pose_from_matrices(found.matrices)),
-            gaze=scatter(gaze_vectors(found.landmarks, found.matrices, blink, self.width, self.height)),
-            identity=scatter(identity), skipped=skipped, **extra)
+def assemble_tracks(found: Detections, frames: np.ndarray, tracks: np.ndarray, identity: np.ndarray, n_frames: int,
+                    n_tracks: int, fps: float, width: int, height: int, **extra: object) -> FaceTracks:
+    """Scatter per-detection rows (``found`` in full-frame normalised units, row i at
+    (``frames[i]``, ``tracks[i]``)) into the (frame, track) arrays; boxes, pose and gaze are computed
+    here once for all rows. Cells without a row stay NaN."""
+
+    def scatter(values: np.ndarray) -> np.ndarray:
+        out = np.full((n_frames, n_tracks) + values.shape[1:], np.nan, np.float32)
+        out[frames, tracks] = values
+        return out
+
+    blink = found.blendshapes[:, _BLINK]
+    return FaceTracks(
+        n_frames=n_frames, fps=fps, width=width, height=height, track_ids=list(range(n_tracks)),
+        boxes=scatter(boxes_from_landmarks(found.landmarks, width, height)),
+        landmarks=scatter(found.landmarks), blendshapes=scatter(found.blendshapes),
+        pose=scatter(pose_from_matrices(found.matrices)),
+        gaze=scatter(gaze_vectors(found.landmarks, found.matrices, blink, width, height)),
+        identity=scatter(identity), **extra)
 
 
 def _check_params(num_faces: int, identity_every: int, min_face_px: int) -> None:
@@ -214,13 +222,7 @@ def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int =
         hit = face_cache.load(key)
         if hit is not None:
             return hit
-    stamps = _timestamps(path, info.n_frames)
-    if fps is None:
-        indices = np.arange(len(stamps))[:max_frames]
-        times, rate = stamps[indices], info.fps
-    else:
-        indices = resample_indices(stamps, fps, max_frames=max_frames)
-        times, rate = np.arange(len(indices)) / fps, fps
+    indices, times, rate = frame_plan(path, info, fps, max_frames)
     result = _run_video(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
                         num_faces=num_faces, identity_every=identity_every, min_face_px=min_face_px,
                         max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
@@ -234,6 +236,17 @@ def _params(num_faces: int, identity_every: int, min_face_px: int, fps: float | 
     return {"version": ANALYSER_VERSION, "num_faces": num_faces, "identity_every": identity_every,
             "min_face_px": min_face_px, "fps": fps, "max_frames": max_frames, "max_gap_s": max_gap_s,
             "min_track_frames": min_track_frames}
+
+
+def frame_plan(path: Path, info: VideoInfo, fps: float | None, max_frames: int | None) -> tuple[np.ndarray, np.ndarray, float]:
+    """(source frame indices, seconds each analysed frame is shown at, analysed rate): every frame
+    (``fps=None``) or the frames resampled to ``fps`` by their timestamps."""
+    stamps = _timestamps(path, info.n_frames)
+    if fps is None:
+        indices = np.arange(len(stamps))[:max_frames]
+        return indices, stamps[indices], info.fps
+    indices = resample_indices(stamps, fps, max_frames=max_frames)
+    return indices, np.arange(len(indices)) / fps, fps
 
 
 def _timestamps(path: Path, n_frames: int) -> np.ndarray:
@@ -284,12 +297,12 @@ def _refine(landmarker: Landmarker, image: np.ndarray, box: np.ndarray) -> Detec
     found = landmarker.detect(image[y0:y1, x0:x1])
     if not len(found):
         return None
-    found = _to_image(found, x0, y0, x1 - x0, y1 - y0, w, h)
+    found = to_full_frame(found, x0, y0, x1 - x0, y1 - y0, w, h)
     centres = found.landmarks[..., :2].mean(axis=1) * np.array([w, h])
     return found.take(np.array([np.argmin(np.linalg.norm(centres - np.array([cx, cy]), axis=1))]))
 
 
-def _to_image(found: Detections, x0: int, y0: int, cw: int, ch: int, w: int, h: int) -> Detections:
+def to_full_frame(found: Detections, x0: int, y0: int, cw: int, ch: int, w: int, h: int) -> Detections:
     """Detections made in the crop (x0, y0, cw, ch) expressed in normalised units of the whole image."""
     landmarks = found.landmarks.copy()
     landmarks[..., 0] = (landmarks[..., 0] * cw + x0) / w
@@ -322,7 +335,7 @@ def _detect_multiscale(image: np.ndarray, num_faces: int) -> Detections:
                 np.where(x0 > 0, boxes[:, 0], np.inf), np.where(y0 > 0, boxes[:, 1], np.inf),
                 np.where(x0 + side < w, side - boxes[:, 2], np.inf), np.where(y0 + side < h, side - boxes[:, 3], np.inf),
             ], axis=1).min(axis=1)
-            candidates.append(_to_image(found, x0, y0, side, side, w, h))
+            candidates.append(to_full_frame(found, x0, y0, side, side, w, h))
             margins.append(inner / size)
     everything = Detections.concat(candidates)
     margin = np.concatenate(margins)

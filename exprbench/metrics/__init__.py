@@ -4,9 +4,8 @@ Importing this package registers every metric; ``all_metrics()`` lists them for 
 each metric follows is in ``exprbench.protocol``.
 """
 
-from exprbench.metrics import fid, fvd, lpips, psnr, ssim  # noqa: F401  (register the metrics)
-from exprbench.metrics.base import (FeatureNetwork, MetricUnavailable, PairedVideoMetric, SetMetric, SetScore,
-                                    VideoScore)
+from exprbench.metrics import aed, apd, csim, fid, fvd, gaze_mae, lmd, lpips, psnr, ssim  # noqa: F401  (register)
+from exprbench.metrics.base import FeatureNetwork, MetricUnavailable, PairedVideoMetric, SetMetric, SetScore, VideoScore
 from exprbench.metrics.frames import crop_regions, face_region, prepare, resize_unit, to_unit_tensor
 from exprbench.metrics.frechet import FeatureStats, frechet_distance
 from exprbench.metrics.registry import MetricSpec, all_metrics, get_metric, register_metric

@@ -20,11 +20,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 
+from exprbench.assets import asset_path
 from exprbench.errors import AssetError, ChecksumError, ExprBenchError
 from exprbench.metrics.frames import Frames, frame_count, frame_size, resize_unit, to_unit_tensor
 from exprbench.metrics.frechet import FeatureStats, stats_distance
@@ -53,10 +55,8 @@ class MetricUnavailable(ExprBenchError):
         super().__init__(message)
 
 
-def load_asset_or_unavailable(key: str, asset: str, what: str, filename: str):  # noqa: ANN201 - Path
+def load_asset_or_unavailable(key: str, asset: str, what: str, filename: str) -> Path:
     """``asset_path(asset)``, turning a missing or refused file into ``MetricUnavailable``."""
-    from exprbench.assets import asset_path
-
     try:
         return asset_path(asset)
     except AssetError as exc:
@@ -214,6 +214,15 @@ class SetMetric(ABC):
         self.videos[side] += videos
         if len(features) == 0:
             self.empty_videos[side] += videos
+
+    def merge(self, other: SetMetric) -> None:
+        """Add another instance's samples (e.g. from a worker process); both must use the same network."""
+        if other.key != self.key or other.network.name != self.network.name:
+            raise ValueError(f"cannot merge {other.key} ({other.network.name}) into {self.key} ({self.network.name})")
+        for side in ("generated", "reference"):
+            self.stats[side].merge(other.stats[side])
+            self.videos[side] += other.videos[side]
+            self.empty_videos[side] += other.empty_videos[side]
 
     def update_generated(self, frames: Frames) -> np.ndarray:
         """Add one generated video; returns its features (for caching)."""

@@ -64,7 +64,7 @@ def load_fid_inception(path: str, device: str = "cpu") -> InceptionPool3:
     return InceptionPool3(inception).eval().requires_grad_(False).to(device)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fid_network(device: str) -> FeatureNetwork:
     entry = metric_protocol("fid")
     path = load_asset_or_unavailable(entry.key, "fid_inception", "the FID Inception weights", FID_WEIGHTS_FILE)

@@ -78,11 +78,11 @@ def face_region(box: Box, image_size: tuple[int, int], margin: float | None = No
     x0, y0, x1, y1 = (float(v) for v in box)
     if not (x1 > x0 and y1 > y0) or not np.isfinite([x0, y0, x1, y1]).all():
         raise ValueError(f"face box {tuple(box)} is empty or not finite")
-    side = int(round((1.0 + 2.0 * margin) * max(x1 - x0, y1 - y0)))
+    side = round((1.0 + 2.0 * margin) * max(x1 - x0, y1 - y0))
     side = max(1, min(side, height, width))
     cx, cy = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-    left = min(max(int(round(cx - side / 2.0)), 0), width - side)
-    top = min(max(int(round(cy - side / 2.0)), 0), height - side)
+    left = min(max(round(cx - side / 2.0), 0), width - side)
+    top = min(max(round(cy - side / 2.0), 0), height - side)
     return left, top, left + side, top + side
 
 

@@ -46,7 +46,7 @@ def load_i3d(path: str, device: str = "cpu") -> FeatureNetwork:
     return FeatureNetwork(name=f"StyleGAN-V I3D TorchScript ({I3D_FILE})", forward=forward, dim=int(dim))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _i3d_network(device: str) -> FeatureNetwork:
     path = load_asset_or_unavailable(metric_protocol("fvd").key, "fvd_i3d", "the FVD I3D detector", I3D_FILE)
     return load_i3d(str(path), device)

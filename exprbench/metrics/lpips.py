@@ -34,7 +34,7 @@ def _backbone_state(lpips_net: torch.nn.Module, features_state: dict[str, torch.
     return renamed
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lpips_network(device: str = "cpu") -> lpips_lib.LPIPS:
     """The LPIPS AlexNet v0.1 network with the ImageNet backbone, in eval mode, loaded once."""
     entry = metric_protocol("lpips")

@@ -59,8 +59,6 @@ def register_metric(spec: MetricSpec) -> MetricSpec:
     """Add ``spec``; names are unique lowercase identifiers and the key must match the protocol's."""
     if not _NAME.match(spec.name):
         raise ValueError(f"metric name {spec.name!r} must be a lowercase identifier")
-    if spec.name in _REGISTRY:
-        raise ValueError(f"metric {spec.name!r} is already registered")
     expected = metric_protocol(spec.name).key
     if spec.key != expected:
         raise ValueError(f"metric {spec.name!r} has key {spec.key!r}; the protocol defines {expected!r}")
@@ -70,6 +68,8 @@ def register_metric(spec: MetricSpec) -> MetricSpec:
         raise ValueError(f"metric {spec.name!r}: modes must be a non-empty subset of self, cross")
     if set(spec.needs) - {"ground_truth", "driving", "portrait"}:
         raise ValueError(f"metric {spec.name!r}: needs must be among ground_truth, driving, portrait")
+    if spec.name in _REGISTRY:
+        raise ValueError(f"metric {spec.name!r} is already registered")
     _REGISTRY[spec.name] = spec
     return spec
 

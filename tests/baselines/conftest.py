@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from benchfix import build_bench  # noqa: E402
+from benchfix import build_bench
 
 FAKE_METHOD = Path(__file__).parent / "fake_method.py"
 

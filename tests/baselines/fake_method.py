@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 
-
-def frames_for(portrait, count: int):  # noqa: ANN001, ANN201 - numpy arrays (imported late, see main)
+def frames_for(portrait, count: int):
     import numpy as np
 
     ramp = np.linspace(0.6, 1.0, count)[:, None, None, None]

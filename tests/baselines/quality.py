@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.benchmark.manifest import Benchmark, Item
-from exprbench.faces import FaceTracks, analyze_image, analyze_video, associate, cosine_similarity
+from exprbench.faces import (
+    FaceTracks,
+    analyze_image,
+    analyze_video,
+    associate,
+    cosine_similarity,
+)
 
 
 def _pair(item: Item, tracks: FaceTracks, size: tuple[int, int], method: str = "position") -> list[int | None]:
@@ -83,5 +89,5 @@ def item_quality(bench: Benchmark, item: Item, video: Path) -> dict[str, float]:
             rows = rows[~np.isnan(rows[:, 0])]
             ref = portrait.identity[0, port_k[i]]
             csim.append(np.mean([cosine_similarity(ref, r) for r in rows]) if len(rows) else np.nan)
-    mean = lambda v: float(np.nanmean(v)) if len(v) and not np.isnan(v).all() else float("nan")  # noqa: E731
+    mean = lambda v: float(np.nanmean(v)) if len(v) and not np.isnan(v).all() else float("nan")
     return {"aed": mean(aed), "lmd": mean(lmd), "csim": mean(csim), "coverage": float(np.mean(coverage))}

@@ -6,11 +6,16 @@ import json
 
 import numpy as np
 import pytest
+from quality import item_quality
 
 from baselines import generate_items, get_adapter
 from exprbench.benchmark.results import check_result
 from exprbench.video import load_image, read_video
-from quality import item_quality
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255 ** 2 / mse)) if mse else float("inf")
 
 
 def test_every_item_is_generated_and_conforms(bench, cpu_results):
@@ -31,8 +36,8 @@ def test_static_repeats_the_portrait(bench, cpu_results):
     item = bench.item("cross_astronaut")
     frames = read_video(results / "static" / f"{item.id}.mp4")
     portrait = load_image(bench.path(item.portrait)).astype(np.float32)
-    assert np.abs(frames[[0, -1]].astype(np.float32) - portrait).mean() < 2.0
-    assert np.array_equal(frames[0], frames[-1])
+    assert psnr(frames[0], portrait) > 35 and psnr(frames[-1], portrait) > 35  # H.264 yuv420p loss only
+    assert psnr(frames[0], frames[-1]) > 40  # nothing moves (P-frames differ by coding noise only)
 
 
 def test_warp_moves_the_face_and_only_the_face(bench, cpu_results):
@@ -41,7 +46,7 @@ def test_warp_moves_the_face_and_only_the_face(bench, cpu_results):
     frames = read_video(results / "warp" / f"{item.id}.mp4").astype(np.float32)
     portrait = load_image(bench.path(item.portrait)).astype(np.float32)
     x0, y0, x1, y1 = (int(v) for v in item.faces[0])
-    assert np.abs(frames[0] - portrait).mean() < 2.0  # relative motion: driving frame 0 is the portrait
+    assert psnr(frames[0], portrait) > 35  # relative motion: driving frame 0 is the portrait
     face_change = np.abs(frames[-1, y0:y1, x0:x1] - portrait[y0:y1, x0:x1]).mean()
     assert face_change > 4.0
     corner = np.abs(frames[-1, :40, :40] - portrait[:40, :40]).mean()  # far from the face: untouched

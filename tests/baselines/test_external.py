@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import fake_table
 
 from baselines import generate_items, get_adapter
 from baselines.external import methods as m
 from baselines.external.config import load_methods_config
 from baselines.harness import multi_face_strategy
 from baselines.job import Job
-from conftest import fake_table
 from exprbench.benchmark.results import check_result
 from exprbench.errors import ExprBenchError, InputError
-from exprbench.video import load_image, read_video, write_video
+from exprbench.video import load_image, read_video
 
 # ---- config -------------------------------------------------------------------------------------------
 
@@ -279,7 +279,7 @@ def test_multi_face_crop_and_composite(bench, tmp_path):
     outside = np.ones(frames.shape[1:3], bool)
     for x, y, side in crops:
         outside[y:y + side, x:x + side] = False
-    assert np.abs(frames[0][outside] - portrait[outside]).mean() < 1.5  # untouched away from the crops
+    assert np.abs(frames[0][outside] - portrait[outside]).mean() < 2.5  # untouched (H.264 noise only)
     for x0, y0, x1, y1 in (map(int, b) for b in item.faces):  # the fake darkens frame 0 to 60 %
         ratio = frames[0, y0:y1, x0:x1].mean() / portrait[y0:y1, x0:x1].mean()
         assert 0.55 < ratio < 0.7
@@ -291,7 +291,33 @@ def test_jobfile_job_carries_one_driving_video_per_face(bench, tmp_path):
     assert outcome.status == "done", outcome.error
     job = json.loads((tmp_path / "fake" / ".work" / "multi_video" / "job.json").read_text())
     assert job["protocol"] == "exprbench-job/1" and len(job["driving"]) == 2 == len(job["faces"])
-    left, right = (read_video(p, [0])[0] for p in job["driving"])  # split left-to-right: man, then woman
-    man = read_video(bench.path("man.mp4"), [0])[0]
+    left, right = (read_video(p, [0])[0] for p in job["driving"])  # split left to right: man, then woman
+    man, woman = (read_video(bench.path(n), [0])[0] for n in ("man.mp4", "woman.mp4"))
+
+    def found_in(clip: np.ndarray, frame: np.ndarray) -> float:
+        import cv2
+
+        small = cv2.resize(clip, (clip.shape[1] // 2, clip.shape[0] // 2))
+        scaled = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2))
+        return float(cv2.matchTemplate(scaled, small, cv2.TM_CCOEFF_NORMED).max())
+
     assert left.shape[0] == left.shape[1] and right.shape[0] == right.shape[1]
-    assert abs(left.astype(float).mean() - man[:, :, :].astype(float).mean()) < abs(right.astype(float).mean() - man.astype(float).mean()) + 40
+    assert found_in(left, man) > 0.9 and found_in(right, woman) > 0.9
+    assert found_in(left, woman) < 0.6 and found_in(right, man) < 0.6
+
+
+def test_inprocess_fantasyportrait_fails_clearly_without_weights_or_gpu(tmp_path):
+    with pytest.raises(InputError, match=r"set fantasyportrait\.checkpoints"):
+        get_adapter("fantasyportrait", {"wan_dir": str(tmp_path)})
+    model_dir = tmp_path / "fp"
+    model_dir.mkdir()
+    with pytest.raises(InputError, match=r"fantasyportrait_model\.ckpt: FantasyPortrait weight file is missing"):
+        get_adapter("fantasyportrait", {"checkpoints": str(model_dir), "wan_dir": str(tmp_path)})
+    for name in ("fantasyportrait_model.ckpt", "face_det.onnx", "face_landmark.onnx", "pd_fpg.pth"):
+        (model_dir / name).touch()
+    adapter = get_adapter("fantasyportrait", {"checkpoints": str(model_dir), "wan_dir": str(tmp_path)})
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="needs a CUDA GPU"):
+            adapter.generate(make_job(tmp_path / "job"))

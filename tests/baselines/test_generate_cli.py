@@ -7,8 +7,8 @@ import sys
 
 import click
 from click.testing import CliRunner
-
 from conftest import FAKE_METHOD
+
 from exprbench.cli.common import FriendlyGroup
 from exprbench.cli.generate_cmd import generate_cmd
 

@@ -58,11 +58,14 @@ def test_registry_agrees_with_the_protocol() -> None:
 
 
 def test_register_metric_validates() -> None:
+    before = all_metrics()
+    spec = MetricSpec.from_protocol("psnr", "paired", PSNR)
     with pytest.raises(ValueError, match="already registered"):
-        register_metric(MetricSpec.from_protocol("psnr", "paired", PSNR))
-    spec = MetricSpec.from_protocol("lmd", "face", PSNR)
+        register_metric(spec)
     with pytest.raises(ValueError, match="key"):
-        register_metric(dataclasses.replace(spec, key="lmd@v0"))
+        register_metric(dataclasses.replace(spec, key="psnr@v0"))
     with pytest.raises(ValueError, match="modes"):
         register_metric(dataclasses.replace(spec, modes=("both",)))
-    assert "lmd" not in {s.name for s in all_metrics()}  # nothing half-registered
+    with pytest.raises(ValueError, match="lowercase"):
+        register_metric(dataclasses.replace(spec, name="PSNR"))
+    assert all_metrics() == before  # nothing half-registered

@@ -44,6 +44,13 @@ def test_fid_batch_size_independent_and_bit_identical(pexels_frames, standin_fra
         return metric.compute().value
 
     by_one, by_eight = run(1), run(8)
+    halves = [FID(network=standin_frame_network, batch_size=8) for _ in range(2)]  # e.g. two worker processes
+    halves[0].update_reference(ref)
+    halves[0].update_generated(gen[:12])
+    halves[1].update_generated(gen[12:])
+    halves[0].merge(halves[1])
+    assert halves[0].compute().value == pytest.approx(by_eight, rel=1e-5)
+    assert halves[0].videos["generated"] == 2
     assert by_one == pytest.approx(by_eight, rel=1e-5)
     assert run(8) == by_eight
 
