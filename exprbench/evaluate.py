@@ -35,7 +35,6 @@ from exprbench.protocol import PROTOCOL, protocol_dict
 
 log = logging.getLogger(__name__)
 
-IDENTITY_EVERY = 5  # dlib identity on every 5th frame of each track: CSIM's frame sampling (protocol v1)
 FACE_METRICS = ("lmd", "aed", "apd", "mae", "csim")
 PAIRED_METRICS = ("psnr", "ssim", "lpips")
 SET_METRICS = ("fid", "fvd")
@@ -158,39 +157,62 @@ class _Faces:
     portrait_identity: list[np.ndarray]
 
 
+def _first_frame_boxes(path: Path, limit: int) -> np.ndarray:
+    """Faces in a video's first frame, left to right (the still-image search finds small faces)."""
+    from exprbench.faces import analyze_image
+    from exprbench.video import read_video
+
+    tracks = analyze_image(read_video(path, [0])[0], num_faces=max(8, limit), identity=False)
+    boxes = tracks.boxes[0] if tracks.n_tracks else np.zeros((0, 4))
+    return boxes[np.argsort((boxes[:, 0] + boxes[:, 2]) / 2)][:limit] if len(boxes) else boxes
+
+
 def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Faces:
-    from exprbench.faces import analyze_frames, analyze_image, analyze_video, associate
+    """Find and pair the faces of one item (rules in ``PROTOCOL.faces``).
+
+    One character: whole-frame analysis, the main track of each video. Several characters: region
+    mode (a crop around each expected face), because MediaPipe's full-frame detector misses faces
+    smaller than about a fifth of the frame; every video of the item is then analysed in region mode,
+    so head poses are compared like with like.
+    """
+    from exprbench.faces import analyze_frames, analyze_image, analyze_regions, analyze_video, associate
+    from exprbench.faces import analyze_video_regions
     from exprbench.video import load_image
 
-    n = item.frames
+    n, k = item.frames, PROTOCOL.faces.identity_every
     faces = np.asarray(item.faces, dtype=np.float64)
     portrait = load_image(bench.path(item.portrait))
     size = (portrait.shape[1], portrait.shape[0])
-    generated = analyze_frames(gen_frames, fps=item.fps, num_faces=max(4, item.n_faces + 2),
-                               identity_every=IDENTITY_EVERY)
-    if item.n_faces == 1:
-        # one character: the method may move the head anywhere, so the face seen most is the character
-        gen_track = [_main_track(generated)]
-    else:
-        gen_assoc = associate(faces, generated, reference_size=size)
-        gen_track = [gen_assoc.mapping[j] for j in range(item.n_faces)]
     portrait_tracks = analyze_image(portrait, num_faces=max(8, item.n_faces + 2))
     port_assoc = associate(faces, portrait_tracks, reference_size=size)
     identity = [portrait_tracks.identity[0, t] if t is not None else np.full(128, np.nan, np.float32)
                 for t in (port_assoc.mapping[j] for j in range(item.n_faces))]
     driving: list[tuple[object, int | None]] = []
-    if item.driving is not None:
-        for rel in item.driving:
-            tracks = analyze_video(bench.path(rel), num_faces=4, identity_every=0, max_frames=n)
-            driving.append((tracks, _main_track(tracks)))
+    if item.n_faces == 1:
+        generated = analyze_frames(gen_frames, fps=item.fps, num_faces=4, identity_every=k)
+        gen_track: list[int | None] = [_main_track(generated)]
+        rel = item.driving[0] if item.driving is not None else item.driving_multi
+        tracks = analyze_video(bench.path(rel), num_faces=4, identity_every=0, max_frames=n)
+        driving.append((tracks, _main_track(tracks)))
     else:
-        tracks = analyze_video(bench.path(item.driving_multi), num_faces=max(4, item.n_faces + 2),
-                               identity_every=0, max_frames=n)
-        # self: the portrait is the first frame, so faces match by position; cross: left to right
-        assoc = associate(faces, tracks, reference_size=size, method="position" if item.mode == "self" else "order")
-        driving = [(tracks, assoc.mapping[j]) for j in range(item.n_faces)]
-    return _Faces(generated=generated, gen_track=gen_track,
-                  driving=driving, portrait_identity=identity)
+        scale = np.array([gen_frames.shape[2] / size[0], gen_frames.shape[1] / size[1]] * 2)
+        generated = analyze_regions(gen_frames, item.fps, faces * scale, identity_every=k)
+        gen_track = list(range(item.n_faces))
+        if item.driving is not None:
+            for rel in item.driving:
+                box = _first_frame_boxes(bench.path(rel), 8)
+                if len(box) == 0:
+                    driving.append((None, None))
+                    continue
+                main = box[np.argmax((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))][None]
+                driving.append((analyze_video_regions(bench.path(rel), main, max_frames=n, identity_every=0), 0))
+        else:
+            path = bench.path(item.driving_multi)
+            # self: the portrait is the first frame, so its boxes are the driving faces; cross: left to right
+            boxes = faces if item.mode == "self" else _first_frame_boxes(path, item.n_faces)
+            tracks = analyze_video_regions(path, boxes, max_frames=n, identity_every=0) if len(boxes) else None
+            driving = [(tracks, j if tracks is not None and j < len(boxes) else None) for j in range(item.n_faces)]
+    return _Faces(generated=generated, gen_track=gen_track, driving=driving, portrait_identity=identity)
 
 
 def _face_metric_values(name: str, faces: _Faces, j: int, n: int) -> np.ndarray:
@@ -201,6 +223,8 @@ def _face_metric_values(name: str, faces: _Faces, j: int, n: int) -> np.ndarray:
     ref, rt = faces.driving[j]
     if name == "csim":
         return fn(faces.portrait_identity[j], _column(gen.identity, t, n))
+    if ref is None or rt is None:  # no driving / ground-truth face to compare with
+        return np.full(n, np.nan)
     field_name = {"lmd": "landmarks", "aed": "blendshapes", "apd": "pose", "mae": "gaze"}[name]
     g, r = _column(getattr(gen, field_name), t, n), _column(getattr(ref, field_name), rt, n)
     if name == "mae":  # the combined (both-eye) gaze vector
@@ -239,21 +263,21 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
         gt_tracks = faces.driving  # the ground truth is the driving video in self mode
     rows = []
     for j in range(item.n_faces):
-        present = faces.gen_track[j] is not None
-        gen_present = (faces.generated.present()[:n, faces.gen_track[j]] if present else np.zeros(n, bool))
+        track = faces.gen_track[j]
+        gen_present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
         row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
-               "matched": bool(present), "coverage": float(gen_present.mean()) if n else 0.0}
+               "matched": bool(gen_present.any()), "coverage": float(gen_present.mean()) if n else 0.0}
         for name in _selected(options, FACE_METRICS, item.mode):
             values = _face_metric_values(name, faces, j, n)
             finite = np.isfinite(values)
             row[get_metric(name).key] = float(values[finite].mean()) if finite.any() else math.nan
         if gt_frames is not None:
-            if item.split == "single":
+            if item.n_faces == 1:
                 gen_view, gt_view, valid = gen_frames, gt_frames, None
             else:
                 tracks, t = gt_tracks[j]
-                boxes = _column(tracks.boxes, t, n)
-                regions, valid = _face_regions(boxes, gt_frames.shape[1:3])
+                regions, valid = ([], None) if tracks is None or t is None else _face_regions(
+                    _column(tracks.boxes, t, n), gt_frames.shape[1:3])
                 if not regions:
                     gen_view = gt_view = None
                 else:
@@ -267,7 +291,7 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
                 if name not in set_available or gen_view is None:
                     continue
                 metric = _set_metric(name)
-                if item.split == "single":
+                if item.n_faces == 1:
                     region_key, gen_set, gt_set = "full", gen_frames, gt_frames
                 else:  # cut the face region at the metric's input size, so it is resampled once
                     region_key = f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
@@ -364,7 +388,7 @@ def _config(bench: Benchmark, results: Path, method: str, options: EvalOptions) 
         "exprbench": __version__, "method": method, "benchmark": bench.name, "bench_root": str(bench.root),
         "results": str(results), "options": {k: (list(v) if isinstance(v, tuple) else v)
                                              for k, v in options.__dict__.items()},
-        "identity_every": IDENTITY_EVERY, "protocol": protocol_dict(), "packages": packages,
+        "protocol": protocol_dict(), "packages": packages,
         "assets": {a.name: expected_digest(a) for a in all_assets()},
         "python": platform.python_version(), "platform": platform.platform(),
     }

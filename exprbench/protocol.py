@@ -262,6 +262,22 @@ _METRICS: tuple[MetricProtocol, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class FaceAnalysisRule:
+    """How faces are found and paired before the face metrics (LMD, AED, APD, MAE, CSIM)."""
+
+    analyser: str = "exprbench.faces (MediaPipe FaceLandmarker v2, every frame, VIDEO mode); analyser version faces-1"
+    identity_every: int = 5
+    identity_sampling: str = ("dlib embeddings on every identity_every-th frame a generated face is present; "
+                              "CSIM averages those frames")
+    single_items: str = ("the generated character is the track present in the most frames (a method may move "
+                         "the head anywhere); the driving face is likewise the driving video's main track")
+    multi_items: str = ("generated tracks are paired with the portrait's faces by box position and IoU "
+                        "(Hungarian assignment; normalised centre distance at most 0.25, else unmatched); "
+                        "multi-person driving videos pair by position with the portrait in self mode and "
+                        "left to right in cross mode")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Protocol:
     """The whole protocol: shared rules plus one entry per metric."""
@@ -270,6 +286,7 @@ class Protocol:
     resize: ResizeRule = ResizeRule()
     face_region: FaceRegionRule = FaceRegionRule()
     frames: FrameRule = FrameRule()
+    faces: FaceAnalysisRule = FaceAnalysisRule()
     nan_policy: str = ("A value that cannot be measured (face not found, too few frames) is NaN, never "
                        "0; means skip NaN and every aggregate carries a coverage figure")
     multi_items: str = ("Faces are associated with the portrait's faces (left to right, then IoU); each "
@@ -351,6 +368,8 @@ def render_markdown() -> str:
     lines += ["", "### Face regions (multi-character items)", ""]
     lines += [f"- **{f.name}**: {_fmt(getattr(p.face_region, f.name))}"
               for f in dataclasses.fields(p.face_region)]
+    lines += ["", "### Face analysis and pairing", ""]
+    lines += [f"- **{f.name}**: {_fmt(getattr(p.faces, f.name))}" for f in dataclasses.fields(p.faces)]
     lines += ["", "### Missing values", "", p.nan_policy, "", "### Multi-character items", "", p.multi_items]
     for m in p.metrics:
         lines += ["", f"## {m.title} (`{m.key}`)", "",

@@ -1,7 +1,7 @@
 """Shot boundaries and the frame indices of a span at a given rate.
 
-Shots come from PySceneDetect's ``ContentDetector`` fed with frames we decode ourselves (shrunk to a small
-width: a cut changes the whole picture, so detail does not help and costs time). Shots longer than
+Shots come from PySceneDetect's ``ContentDetector`` fed with frames we decode ourselves, shrunk to a small
+width by the decoder (a cut changes the whole picture, so detail does not help and costs time). Shots longer than
 ``max_clip_s`` are cut into equal pieces (Panda-70M force-cuts long scenes the same way), so one long take
 cannot become one huge clip.
 
@@ -12,30 +12,31 @@ timestamps, so variable-frame-rate sources are cut where the frames really are.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-
-import cv2
 import numpy as np
 from scenedetect import ContentDetector
 from scenedetect.common import FrameTimecode
 
 
-def detect_cuts(chunks: Iterable[np.ndarray], fps: float, threshold: float, min_len: int, width: int) -> list[int]:
-    """Source frame indices where a new shot starts (excluding 0), from RGB chunks of consecutive frames."""
-    detector = ContentDetector(threshold=threshold, min_scene_len=min_len)
-    cuts: list[int] = []
-    index = 0
-    for chunk in chunks:
-        for frame in chunk:
-            h, w = frame.shape[:2]
-            if w > width:
-                frame = cv2.resize(frame, (width, max(2, round(h * width / w))), interpolation=cv2.INTER_AREA)
-            bgr = np.ascontiguousarray(frame[..., ::-1])
-            cuts += [tc.frame_num for tc in detector.process_frame(FrameTimecode(index, fps=fps), bgr)]
-            index += 1
-    if index:
-        cuts += [tc.frame_num for tc in detector.post_process(FrameTimecode(index - 1, fps=fps))]
-    return sorted({c for c in cuts if 0 < c < index})
+class CutDetector:
+    """PySceneDetect's ``ContentDetector`` fed one small BGR frame at a time (``multiexpr.decode.scan``
+    shrinks them while decoding); ``cuts()`` gives the frame indices where a new shot starts (excluding 0)."""
+
+    def __init__(self, fps: float, threshold: float, min_len: int) -> None:
+        self.fps = fps
+        self._detector = ContentDetector(threshold=threshold, min_scene_len=min_len)
+        self._found: list[int] = []
+        self._count = 0
+
+    def feed(self, bgr: np.ndarray) -> None:
+        timecode = FrameTimecode(self._count, fps=self.fps)
+        self._found += [tc.frame_num for tc in self._detector.process_frame(timecode, bgr)]
+        self._count += 1
+
+    def cuts(self) -> list[int]:
+        found = list(self._found)
+        if self._count:
+            found += [tc.frame_num for tc in self._detector.post_process(FrameTimecode(self._count - 1, fps=self.fps))]
+        return sorted({c for c in found if 0 < c < self._count})
 
 
 def source_end_time(timestamps: np.ndarray) -> float:

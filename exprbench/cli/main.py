@@ -9,7 +9,9 @@ from exprbench.cli.assets_cmd import assets
 from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
 from exprbench.cli.eval_cmd import eval_cmd
 from exprbench.cli.faces_cmd import faces_cmd
+from exprbench.cli.generate_cmd import generate_cmd
 from exprbench.cli.prepare_cmd import prepare_cmd
+from exprbench.cli.protocol_cmd import protocol_cmd
 from exprbench.cli.video_cmd import probe_cmd
 
 
@@ -26,6 +28,8 @@ cli.add_command(probe_cmd)
 cli.add_command(prepare_cmd)
 cli.add_command(eval_cmd)
 cli.add_command(faces_cmd)
+cli.add_command(protocol_cmd)
+cli.add_command(generate_cmd)
 
 
 def main() -> None:
