@@ -4,6 +4,9 @@ Engines run the same ``pipeline.process_source`` per source:
 
 - ``local``: a process pool of ``workers`` processes (``spawn``: MediaPipe and decord hold threads that a
   forked child must not inherit); ``workers=1`` runs in this process.
+
+Both engines schedule one task per source, largest files first, with every worker limited to one thread
+per library (``_worker_init``), so N workers use N cores and not N times N threads.
 - ``ray``: one Ray task per source (``num_cpus=1``), on a running cluster (``ray_address``) or a local
   instance started for the build. Workers write straight into the output folder, so on a cluster it must
   be on a shared filesystem, and ``multiexpr`` must be importable on every node.
@@ -15,6 +18,7 @@ deterministic names and a deterministic consolidation make reruns produce the sa
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -41,10 +45,39 @@ class BuildResult:
     seconds: float
 
 
-def _worker_init() -> None:
-    import cv2
+THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                      "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
-    cv2.setNumThreads(1)  # one core per worker: the pool, not OpenCV, provides the parallelism
+
+def _worker_init() -> None:
+    """One core per worker: the engine, not the libraries, provides the parallelism.
+
+    Math libraries that size their thread pools from the core count would otherwise start one thread
+    per core in every worker (N workers x N threads on N cores). The variables are also passed to the
+    workers' environment at start (they only act before a library loads); torch and OpenCV are told
+    directly because they may already be loaded. MediaPipe's XNNPACK runs the landmarker on the calling
+    thread here, and the build's own decoding uses one thread (``multiexpr.decode``).
+    """
+    import os
+
+    os.environ.update(THREAD_ENV)
+    import cv2
+    import torch
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def by_size(sources: list[Source]) -> list[Source]:
+    """Largest files first (then by name): with few sources per worker, starting the longest ones first
+    keeps one late large file from leaving the other workers idle. Output order does not depend on it."""
+    def size(source: Source) -> int:
+        try:
+            return os.path.getsize(source.path)
+        except OSError:
+            return 0
+
+    return sorted(sources, key=lambda s: (-size(s), s.name))
 
 
 def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: int) -> Iterable[dict]:
@@ -52,8 +85,18 @@ def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: i
         for source in pending:
             yield process_source(source, config, str(out))
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
-        futures = [pool.submit(process_source, s, config, str(out)) for s in pending]
+    saved = {k: os.environ.get(k) for k in THREAD_ENV}
+    os.environ.update(THREAD_ENV)  # inherited by the spawned workers before they import anything
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+        futures = [pool.submit(process_source, s, config, str(out)) for s in by_size(pending)]
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    with pool:
         for future in as_completed(futures):
             yield future.result()
 
@@ -66,10 +109,11 @@ def _run_ray(pending: list[Source], config: BuildConfig, out: Path, workers: int
         raise InputError(None, "--engine ray needs Ray", "pip install 'exprbench[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
+        runtime_env = {"env_vars": dict(THREAD_ENV)}
         if address:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
         else:
-            ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+            ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
 
     @ray.remote(num_cpus=1)
     def run(source: Source) -> dict:
@@ -77,7 +121,7 @@ def _run_ray(pending: list[Source], config: BuildConfig, out: Path, workers: int
         return process_source(source, config, str(out))
 
     try:
-        refs = [run.remote(s) for s in pending]
+        refs = [run.remote(s) for s in by_size(pending)]
         while refs:
             ready, refs = ray.wait(refs, num_returns=1)
             yield ray.get(ready[0])

@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-PIPELINE_VERSION = "multiexpr-build-v1"
+PIPELINE_VERSION = "multiexpr-build-v2"  # v2: face-count pre-pass, no identity embeddings
 
 # Measured by ``python -m multiexpr.calibration`` on the embedded sample media (analysis at 5 fps), per
 # measure: the largest value on a frozen (static) face, the smallest on a real face, and the threshold
@@ -43,10 +43,16 @@ class BuildConfig:
     scene_downscale_width: int = 256  # frames are shrunk to this width for detection (speed; cuts are global)
     max_clip_s: float = 10.0  # longer shots are cut into equal pieces no longer than this (Panda-70M force-cut)
 
+    # --- face-count pre-pass (multiexpr.prepass), during the shot split's decode ---
+    prepass_fps: float = 1.0  # frames per second (global grid) whose faces are counted; 0 disables the pre-pass
+    prepass_min_fraction: float = 0.5  # shots with min_faces faces in fewer of those frames are too_few_faces
+
     # --- face analysis on sampled frames ---
     analysis_fps: float = 5.0  # frames per second given to face analysis (boxes are interpolated to 25 fps)
     max_faces: int = 4  # faces the landmarker looks for per frame
-    identity_every: int = 5  # identity embedding every k-th analysed frame (tracking across gaps)
+    # identity embedding every k-th analysed frame; 0 = none. Tracks are linked by box geometry and the
+    # dataset stores no identity vectors, so the dlib embeddings (half the analysis time) bought nothing.
+    identity_every: int = 0
     detect_min_face_px: int = 32  # faces smaller than this are ignored by the analyser
 
     # --- filters ---

@@ -34,11 +34,14 @@ def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
     return image if rotation == 0 else np.ascontiguousarray(np.rot90(image, k=rotation // 90))
 
 
-def scan(info: VideoInfo, small_width: int, full: Collection[int]) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-    """Yield ``(index, small_bgr, full_rgb or None)`` for every frame; ``full_rgb`` only for indices in ``full``.
+def scan(info: VideoInfo, small_width: int, full: Collection[int], count: int | None = None
+         ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """Yield ``(index, small_bgr, full_rgb or None)`` for the first ``count`` frames (default: all that probe
+    counted); ``full_rgb`` only for indices in ``full``.
 
-    Raises ``InputError`` when the file cannot be decoded or yields fewer frames than probe counted.
+    Raises ``InputError`` when the file cannot be decoded or yields fewer than ``count`` frames.
     """
+    count = info.n_frames if count is None else min(count, info.n_frames)
     sw, sh = small_size(info.width, info.height, small_width)
     if info.rotation in (90, 270):
         sw, sh = sh, sw  # the decoder sees the stored (unrotated) picture
@@ -51,7 +54,7 @@ def scan(info: VideoInfo, small_width: int, full: Collection[int]) -> Iterator[t
         stream = container.streams.video[0]
         stream.codec_context.thread_count = 1
         for frame in container.decode(stream):
-            if index >= info.n_frames:
+            if index >= count:
                 break
             small = frame.to_ndarray(width=sw, height=sh, format="bgr24", interpolation="AREA")
             big = frame.to_ndarray(format="rgb24") if index in full else None
@@ -62,6 +65,6 @@ def scan(info: VideoInfo, small_width: int, full: Collection[int]) -> Iterator[t
         raise InputError(info.path, f"decoding failed at frame {index}: {exc}", "the file is corrupt; re-encode it") from None
     finally:
         container.close()
-    if index < info.n_frames:
-        raise InputError(info.path, f"only {index} of its {info.n_frames} frames could be decoded",
+    if index < count:
+        raise InputError(info.path, f"only {index} of its {count} frames could be decoded",
                          "the file is truncated or corrupt")

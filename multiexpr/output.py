@@ -10,8 +10,9 @@ Layout (``OUT/``)::
     README.md                           dataset card (loads with ``datasets.load_dataset(OUT)``)
     .work/                              per-source parts and completion markers (resume state)
 
-Consolidation reads every part, sorts rows by ``clip_id`` (rejects by source, span and id) and writes the
-shards afresh, each through a temp name and ``os.replace``; data files hold no timestamps or timings.
+Consolidation reads every part, keeps one row per ``clip_id`` (identical files under two names give the
+same ids: the first source name wins, the others become ``duplicate`` rejects), sorts rows by ``clip_id``
+(rejects by source, span and id) and writes the shards afresh, each through a temp name and ``os.replace``; data files hold no timestamps or timings.
 A resumed run and an uninterrupted one therefore produce byte-identical Parquet files.
 """
 
@@ -97,8 +98,8 @@ def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
     """Write shards, rejects, stats and the card from the committed parts of ``source_ids``."""
     ids = sorted(source_ids)
     clips = _read_parts(out, ids, "clips", schema.CLIPS)
-    clips = clips.sort_by([("clip_id", "ascending")])
-    rejects = _read_parts(out, ids, "rejects", schema.REJECTS)
+    clips, duplicates = drop_duplicates(clips)
+    rejects = pa.concat_tables([_read_parts(out, ids, "rejects", schema.REJECTS), duplicates])
     rejects = rejects.sort_by([("source", "ascending"), ("source_start_frame", "ascending"),
                                ("candidate_id", "ascending")])
     per = max(1, config.rows_per_shard)
@@ -113,13 +114,43 @@ def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
         if stale.name not in wanted:
             stale.unlink()
     write_table_atomic(rejects, out / "rejects.parquet")
+    for leftover in (out / "clips").glob(".*"):  # private names of encodes a kill interrupted (CutStage)
+        leftover.unlink()
     for leftover in (out / "clips").glob("*.part"):
         leftover.unlink()
     stats = aggregate_stats(out, ids)
+    stats["accepted"] = clips.num_rows
+    stats["stages"]["dedupe"] = {"in": clips.num_rows + duplicates.num_rows, "out": clips.num_rows,
+                                 "dropped": {"duplicate": duplicates.num_rows} if duplicates.num_rows else {},
+                                 "seconds": 0.0}
     stats["shards"] = sorted(wanted)
     write_atomic(out / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
     write_atomic(out / "README.md", dataset_card(config, stats).encode())
     return stats
+
+
+def drop_duplicates(clips: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """(one row per clip id, the dropped rows as rejects), sorted by clip id.
+
+    Identical files under different names hash to the same clip ids (ids come from the content). The row
+    of the lexicographically first source name is kept, whatever order the workers finished in; every
+    other copy becomes a ``duplicate`` reject naming the source it duplicates.
+    """
+    clips = clips.sort_by([("clip_id", "ascending"), ("source", "ascending")])
+    ids, sources = clips.column("clip_id").to_pylist(), clips.column("source").to_pylist()
+    keep = [i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))]
+    kept_source = {}
+    for clip_id, source, first in zip(ids, sources, keep):
+        if first:
+            kept_source[clip_id] = source
+    dropped = clips.filter(pa.array([not k for k in keep], pa.bool_()))
+    rejects = [{"candidate_id": row["clip_id"], "source": row["source"],
+                "source_start_frame": row["source_start_frame"], "source_end_frame": row["source_end_frame"],
+                "start_s": row["start_s"], "end_s": row["end_s"], "stage": "dedupe", "reason": "duplicate",
+                "detail": f"duplicate: same content and span as {kept_source[row['clip_id']]}, which is kept"}
+               for row in dropped.select(["clip_id", "source", "source_start_frame", "source_end_frame", "start_s",
+                                          "end_s"]).to_pylist()]
+    return clips.filter(pa.array(keep, pa.bool_())), schema.table(rejects, schema.REJECTS)
 
 
 def aggregate_stats(out: Path, ids: list[str]) -> dict:
@@ -140,7 +171,7 @@ def aggregate_stats(out: Path, ids: list[str]) -> dict:
             for reason, n in entry["dropped"].items():
                 agg["dropped"][reason] = agg["dropped"].get(reason, 0) + n
     order = ["probe", "shot_split", "length", "faces", "face_count", "face_size", "overlap", "sharpness",
-             "expressiveness", "cut", "annotate", "caption"]
+             "expressiveness", "cut", "annotate", "caption", "dedupe"]
     totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else 99)}
     return totals
 

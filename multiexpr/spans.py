@@ -12,6 +12,7 @@ timestamps, so variable-frame-rate sources are cut where the frames really are.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 from scenedetect import ContentDetector
 from scenedetect.common import FrameTimecode

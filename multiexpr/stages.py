@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -22,12 +24,13 @@ from typing import ClassVar
 import numpy as np
 
 from exprbench.errors import ExprBenchError
-from exprbench.video import VideoInfo, VideoWriter, frame_timestamps, iter_frames, probe, read_video
-from multiexpr import measures
+from exprbench.video import VideoInfo, VideoWriter, frame_timestamps, iter_frames, probe, read_video, resample_indices
+from multiexpr import measures, prepass
 from multiexpr.captioning import Captioner, load_captioner
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
 from multiexpr.sources import Source, content_sha256
-from multiexpr.spans import detect_cuts, frame_time, shots_to_spans, span_indices
+from multiexpr.decode import scan
+from multiexpr.spans import CutDetector, frame_time, shots_to_spans, span_indices
 
 
 def clip_id_for(source_sha256: str, start: int, end: int) -> str:
@@ -41,6 +44,8 @@ class SourceTask:
     sha256: str = ""
     info: VideoInfo | None = None
     timestamps: np.ndarray | None = None
+    prepass_indices: np.ndarray | None = None  # source frames of the face-count pre-pass
+    prepass_counts: np.ndarray | None = None  # faces found in each of them
 
 
 @dataclass
@@ -56,6 +61,7 @@ class Candidate:
     faces: list[int] = field(default_factory=list)  # counted track columns, left to right
     face_stats: dict[int, dict] = field(default_factory=dict)  # per counted track column
     max_iou: float = math.nan
+    prepass_reason: str | None = None  # the face-count reject decided by the pre-pass (full analysis skipped)
     out_frames: np.ndarray | None = None  # 25 fps frames, kept only for a captioner
     row: dict | None = None
 
@@ -111,19 +117,33 @@ class ProbeStage(Stage):
 
 @dataclass
 class ShotSplitStage(Stage):
-    """PySceneDetect ContentDetector over every frame, then a forced split of shots over ``max_clip_s``."""
+    """PySceneDetect ContentDetector over every frame, then a forced split of shots over ``max_clip_s``.
+
+    The same single decode feeds the face-count pre-pass (``multiexpr.prepass``): frames on the
+    ``prepass_fps`` grid are also converted at full size and their faces counted, so the pre-pass costs
+    no decoding of its own.
+    """
 
     name: ClassVar[str] = "shot_split"
 
     def process(self, task: SourceTask) -> list[Candidate] | str:
         cfg = self.config
+        cuts = CutDetector(task.info.fps, cfg.scene_threshold, cfg.scene_min_len_frames)
+        grid = (np.unique(resample_indices(task.timestamps, cfg.prepass_fps)) if cfg.prepass_fps > 0
+                else np.zeros(0, np.int64))
+        wanted = set(grid.tolist())
+        counts: list[int] = []
         try:
-            chunks = iter_frames(task.info, range(len(task.timestamps)))
-            cuts = detect_cuts(chunks, task.info.fps, cfg.scene_threshold, cfg.scene_min_len_frames,
-                               cfg.scene_downscale_width)
+            counter = prepass.FaceCounter(cfg.max_faces, cfg.detect_min_face_px) if len(grid) else nullcontext()
+            with counter as faces:
+                for index, small, full in scan(task.info, cfg.scene_downscale_width, wanted, len(task.timestamps)):
+                    cuts.feed(small)
+                    if full is not None:
+                        counts.append(faces.count(full, task.timestamps[index]))
         except ExprBenchError as exc:
             return f"undecodable: {exc}"
-        spans = shots_to_spans(cuts, task.timestamps, cfg.max_clip_s)
+        task.prepass_indices, task.prepass_counts = grid, np.asarray(counts, np.int64)
+        spans = shots_to_spans(cuts.cuts(), task.timestamps, cfg.max_clip_s)
         return [Candidate(source=task, start=a, end=b, clip_id=clip_id_for(task.sha256, a, b)) for a, b in spans]
 
 
@@ -156,6 +176,13 @@ class FaceStage(Stage):
 
     def process(self, clip: Candidate) -> str | None:
         cfg = self.config
+        task = clip.source
+        if task.prepass_indices is not None and cfg.prepass_fps > 0:
+            clip.prepass_reason = prepass.too_few_faces(task.prepass_indices, task.prepass_counts, clip.start,
+                                                        clip.end, cfg.min_faces, cfg.prepass_min_fraction,
+                                                        cfg.prepass_fps)
+            if clip.prepass_reason is not None:
+                return None  # the face-count filter reports it; the full analysis is skipped
         indices = clip.out_indices(cfg.analysis_fps)
         unique, inverse = np.unique(indices, return_inverse=True)
         try:
@@ -178,6 +205,8 @@ class FaceCountFilter(Stage):
 
     def process(self, clip: Candidate) -> str | None:
         cfg = self.config
+        if clip.prepass_reason is not None:
+            return clip.prepass_reason
         if len(clip.faces) < cfg.min_faces:
             seen = len(clip.tracks.track_ids)
             return (f"too_few_faces: {len(clip.faces)} face(s) present in >= {cfg.min_presence:.0%} of frames "
@@ -256,7 +285,12 @@ class ExpressivenessFilter(Stage):
 
 @dataclass
 class CutStage(Stage):
-    """Re-encode the span at ``out_fps`` as H.264 to ``clips/<clip_id>.mp4`` (atomic rename on close)."""
+    """Re-encode the span at ``out_fps`` as H.264 to ``clips/<clip_id>.mp4``.
+
+    The clip is written under a name private to this process (``clips/.<clip_id>.<pid>.mp4``) and then
+    renamed into place: two sources with identical bytes give the same clip id, and two workers encoding
+    them at once must not write into one file. Consolidation removes leftovers of killed runs.
+    """
 
     out_dir: Path = Path(".")
     keep_frames: bool = False
@@ -266,9 +300,10 @@ class CutStage(Stage):
         clip.frames = None  # analysed frames are no longer needed; free them before decoding the clip
         indices = clip.out_indices(self.config.out_fps)
         path = Path(self.out_dir) / "clips" / f"{clip.clip_id}.mp4"
+        private = path.with_name(f".{clip.clip_id}.{os.getpid()}.mp4")
         kept = []
         try:
-            with VideoWriter(path, self.config.out_fps, crf=self.config.out_crf,
+            with VideoWriter(private, self.config.out_fps, crf=self.config.out_crf,
                              preset=self.config.out_preset) as writer:
                 for chunk in iter_frames(clip.source.info, indices.tolist()):
                     writer.write(chunk)
@@ -276,6 +311,7 @@ class CutStage(Stage):
                         kept.append(chunk)
         except ExprBenchError as exc:
             return f"undecodable: {exc}"
+        os.replace(private, path)
         if self.keep_frames:
             clip.out_frames = np.concatenate(kept)
         return None

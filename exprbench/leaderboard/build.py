@@ -1,0 +1,101 @@
+"""``build_leaderboard``: eval output folders in, the published leaderboard folder out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from exprbench.errors import InputError
+from exprbench.leaderboard.page import render_html, render_markdown
+from exprbench.leaderboard.paper import PAPER_TABLE, load_paper_table
+from exprbench.leaderboard.plots import bar_chart, overview
+from exprbench.leaderboard.runs import load_runs
+from exprbench.leaderboard.table import (MODES, SPLITS, csv_text, face_columns, face_entries, leaderboard_columns,
+                                         ordered, paper_entries, rank, run_entries)
+from exprbench.protocol import PROTOCOL
+from exprbench.protocol import render_markdown as protocol_markdown
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """What a build wrote, relative to ``out``, and how many rows each CSV has (paper rows included)."""
+
+    out: Path
+    files: tuple[str, ...]
+    rows: dict[str, int]
+
+
+def csv_name(split: str) -> str:
+    """``exprbench-v1-single.csv``: the protocol version is in the name, so versions never mix."""
+    return f"exprbench-{PROTOCOL.version}-{split}.csv"
+
+
+FACES_CSV = f"exprbench-{PROTOCOL.version}-multi-faces.csv"
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    """Write through a temporary file so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8", newline="\n")
+    else:
+        tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
+                      method_versions: Mapping[str, str] | None = None, run_by: str | None = None,
+                      paper_table: str | Path | None = PAPER_TABLE, plots: bool = True) -> Leaderboard:
+    """Merge ``exprbench eval`` output folders into ``out``.
+
+    Writes ``exprbench-v1-single.csv`` and ``exprbench-v1-multi.csv`` (one row per method, version,
+    benchmark, run-by, split and mode, plus the paper's Table 1 rows, unranked),
+    ``exprbench-v1-multi-faces.csv`` (per face position), ``index.html``, ``README.md`` (Markdown
+    tables), ``protocol.md`` and ``plots/*.png``. ``method_versions`` (method -> version) and
+    ``run_by`` apply where a run folder's ``run.json`` does not say (see ``exprbench.leaderboard.runs``);
+    ``paper_table=None`` leaves the paper's rows out. Other files in ``out`` are left alone.
+    """
+    if not runs:
+        raise InputError(None, "no eval output folders given", "pass --runs DIR (folders written by 'exprbench eval')")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "exists and is not a folder", "choose another --out")
+    loaded = load_runs(list(runs), method_versions, run_by)
+    entries = [e for run in loaded for e in run_entries(run)]
+    rank(entries)
+    if paper_table is not None:
+        entries += paper_entries(load_paper_table(paper_table))
+    entries = ordered(entries)
+    faces = sorted((f for run in loaded for f in face_entries(run)),
+                   key=lambda f: (f.key["benchmark"], MODES.index(f.key["mode"]), f.key["method"],
+                                  f.key["method_version"], f.key["run_by"], f.face))
+
+    files: dict[str, str | bytes] = {}
+    rows: dict[str, int] = {}
+    for split in SPLITS:
+        records = [e.record() for e in entries if e.split == split]
+        files[csv_name(split)] = csv_text(leaderboard_columns(), records)
+        rows[csv_name(split)] = len(records)
+    files[FACES_CSV] = csv_text(face_columns(), [f.record() for f in faces])
+    rows[FACES_CSV] = len(faces)
+    csv_files = [csv_name(s) for s in SPLITS] + [FACES_CSV]
+
+    figures: list[tuple[str, str]] = []
+    if plots:
+        if overview(entries, out / "plots" / "overview.png"):
+            figures.append(("plots/overview.png", "Normalised overview: each metric min-max scaled over the runs "
+                                                  "with its direction, 1 = best (paper rows excluded)."))
+        for split in SPLITS:
+            for mode in MODES:
+                rel = f"plots/{split}-{mode}.png"
+                if bar_chart(entries, split, mode, out / rel):
+                    figures.append((rel, f"{split} / {mode}: raw metric values per run."))
+    files["index.html"] = render_html(entries, faces, figures, csv_files, len(loaded))
+    files["README.md"] = render_markdown(entries, csv_files)
+    files["protocol.md"] = protocol_markdown()
+    for name, data in files.items():
+        _write(out / name, data)
+    return Leaderboard(out=out, files=tuple(sorted([*files, *(src for src, _ in figures)])), rows=rows)

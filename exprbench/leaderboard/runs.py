@@ -1,0 +1,148 @@
+"""Reading ``exprbench eval`` output folders as leaderboard runs.
+
+An eval folder holds ``summary.json`` (per split and mode: counts, coverage, metric values),
+``per_item.csv`` (one row per item and face: the per-face detail of the multi split) and
+``config.json`` (toolkit version, benchmark, protocol). Two facts a leaderboard needs are not
+measured by eval: the method's version and who ran it. They come, first match wins, from
+
+1. an optional ``run.json`` beside ``summary.json``: ``{"method_version": "...", "run_by": "..."}``
+   (the run's own record, written by whoever ran it; both keys optional, no other keys allowed);
+2. the caller (``--method-version NAME=VER`` / ``--run-by TEXT`` on the command line);
+3. defaults: the exprbench version in ``config.json`` (right for the built-in baselines, which ship
+   with the toolkit) and ``"unknown"``.
+
+The run's own record wins so that merging runs made by different people cannot relabel them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from exprbench.errors import InputError
+from exprbench.protocol import PROTOCOL
+
+RUN_FILE = "run.json"
+RUN_KEYS = ("method_version", "run_by")
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One eval output folder with its identity resolved."""
+
+    folder: Path
+    method: str
+    method_version: str
+    run_by: str
+    benchmark: str
+    protocol: str
+    summary: dict
+    per_item: pd.DataFrame
+
+    @property
+    def identity(self) -> tuple[str, str, str, str, str]:
+        """What makes a leaderboard row unique (besides split and mode)."""
+        return (self.protocol, self.benchmark, self.method, self.method_version, self.run_by)
+
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise InputError(path, f"is missing: not an exprbench eval output folder ({what})",
+                         "pass folders written by 'exprbench eval --out'")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"is not valid JSON ({exc})", "re-run 'exprbench eval' to rewrite it") from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "must hold a JSON object")
+    return data
+
+
+def _run_record(folder: Path) -> dict[str, str]:
+    path = folder / RUN_FILE
+    if not path.is_file():
+        return {}
+    record = _read_json(path, "optional run record")
+    unknown = sorted(set(record) - set(RUN_KEYS))
+    if unknown:
+        raise InputError(path, f"has unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(RUN_KEYS)}")
+    for key, value in record.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(path, f"'{key}' must be a non-empty string")
+    return {k: v.strip() for k, v in record.items()}
+
+
+def _check_summary(path: Path, summary: dict) -> None:
+    for key in ("method", "benchmark", "protocol", "splits"):
+        if key not in summary:
+            raise InputError(path, f"has no '{key}'", "re-run 'exprbench eval' with this toolkit")
+    if summary["protocol"] != PROTOCOL.version:
+        raise InputError(path, f"was scored with protocol {summary['protocol']}, this toolkit publishes "
+                               f"protocol {PROTOCOL.version}", "re-run 'exprbench eval' with this toolkit")
+    for split, modes in summary["splits"].items():
+        for mode, block in modes.items():
+            if mode not in ("self", "cross") or not isinstance(block, dict) or "metrics" not in block:
+                raise InputError(path, f"split {split!r} mode {mode!r} is malformed")
+
+
+def _read_per_item(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(path, "is missing (the per-face detail comes from it)", "re-run 'exprbench eval'")
+    try:
+        frame = pd.read_csv(path, dtype={"item_id": str, "split": str, "mode": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot be read as CSV ({exc})", "re-run 'exprbench eval'") from exc
+    missing = {"item_id", "split", "mode", "face", "matched", "coverage"} - set(frame.columns)
+    if missing:
+        raise InputError(path, f"lacks column(s) {', '.join(sorted(missing))}", "re-run 'exprbench eval'")
+    return frame
+
+
+def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = None,
+             run_by: str | None = None) -> Run:
+    """Read one eval output folder; ``method_versions`` (method -> version) and ``run_by`` are used only
+    where the folder's ``run.json`` does not say."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "is not a folder", "pass eval output folders written by 'exprbench eval --out'")
+    summary_path = folder / "summary.json"
+    summary = _read_json(summary_path, "summary.json")
+    _check_summary(summary_path, summary)
+    config = _read_json(folder / "config.json", "config.json")
+    record = _run_record(folder)
+    method = str(summary["method"])
+    version = (record.get("method_version") or (method_versions or {}).get(method)
+               or str(config.get("exprbench") or UNKNOWN))
+    return Run(folder=folder, method=method, method_version=version,
+               run_by=record.get("run_by") or run_by or UNKNOWN, benchmark=str(summary["benchmark"]),
+               protocol=str(summary["protocol"]), summary=summary, per_item=_read_per_item(folder / "per_item.csv"))
+
+
+def load_runs(folders: list[str | Path], method_versions: Mapping[str, str] | None = None,
+              run_by: str | None = None) -> list[Run]:
+    """Read every folder; two folders with the same identity would give two rows with the same key."""
+    runs = [load_run(f, method_versions, run_by) for f in folders]
+    seen: dict[tuple, Path] = {}
+    for run in runs:
+        if run.identity in seen:
+            raise InputError(run.folder, f"has the same method, version, benchmark and run-by as "
+                                         f"{seen[run.identity]}", "give one a different --method-version "
+                                                                  "or run.json, or pass only one")
+        seen[run.identity] = run.folder
+    return runs
+
+
+def metric_value(entry: object) -> float:
+    """A summary metric entry as a float: NaN when missing or unmeasured, +inf for ``"inf"``."""
+    value = entry.get("value") if isinstance(entry, dict) else None
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        return {"inf": math.inf, "-inf": -math.inf}.get(value, math.nan)
+    return float(value)
