@@ -8,7 +8,7 @@ export EXPRBENCH_HOME ?= $(HOME)/.cache/exprbench
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: install assets demo test bench clean
+.PHONY: install assets browser demo leaderboard test bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,17 @@ assets: install
 demo: assets
 	$(VENV)/bin/exprbench demo --out demo_out
 
-test: assets
+# the committed leaderboard/ is the demo's published output
+leaderboard: assets
+	$(VENV)/bin/exprbench demo --out demo_out --publish leaderboard
+
+# Debian's Chromium for the leaderboard page test (installed when missing and we are root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed: the leaderboard page test will be skipped"
+
+test: assets browser
 	$(PY) -m pytest -n 2 --dist loadfile tests
 
 bench: assets

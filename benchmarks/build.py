@@ -8,7 +8,8 @@ Prints
   2. the whole build of the embedded sample (cut and annotate included), one worker in this process;
   3. 2 workers vs 1, local processes and Ray, on the sample corpus repeated ``--copies`` times (copies are
      processed in full; consolidation then drops them as duplicates), as ratios of wall times including
-     each engine's start-up.
+     each engine's start-up; for local runs also the CPU seconds of all processes, so a ratio held down by
+     other load on the machine (fewer free cores) shows as fewer busy cores rather than more work.
 Targets (issue 5): filter stages >= 10x real time per core on 640x360; 2 workers >= 1.6x one.
 The machine's other load is not controlled: the load average is printed before and after.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -29,8 +31,18 @@ from multiexpr.build import build
 from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.sample import compose_sample
 from multiexpr.sources import Source
-from multiexpr.stages import (ExpressivenessFilter, FaceCountFilter, FaceSizeFilter, FaceStage, LengthFilter,
-                              OverlapFilter, ProbeStage, SharpnessFilter, ShotSplitStage, SourceTask)
+from multiexpr.stages import (
+    ExpressivenessFilter,
+    FaceCountFilter,
+    FaceSizeFilter,
+    FaceStage,
+    LengthFilter,
+    OverlapFilter,
+    ProbeStage,
+    SharpnessFilter,
+    ShotSplitStage,
+    SourceTask,
+)
 
 
 def filter_stages(path: Path, config: BuildConfig, face: FaceStage) -> tuple[int, float, float, float, dict]:
@@ -38,7 +50,7 @@ def filter_stages(path: Path, config: BuildConfig, face: FaceStage) -> tuple[int
     start, cpu = time.perf_counter(), time.process_time()
     spent: dict[str, float] = {}
 
-    def timed(stage, task):  # noqa: ANN001, ANN202
+    def timed(stage, task):
         t = time.process_time()
         result = stage.process(task)
         spent[stage.name] = spent.get(stage.name, 0.0) + time.process_time() - t
@@ -52,6 +64,12 @@ def filter_stages(path: Path, config: BuildConfig, face: FaceStage) -> tuple[int
             if timed(stage, clip) is not None:
                 break
     return len(task.timestamps), time.perf_counter() - start, time.process_time() - cpu, task.info.fps, spent
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process plus its finished child processes (the local engine's workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def load() -> str:
@@ -81,10 +99,11 @@ def main() -> None:
             print("      CPU s by stage: " + ", ".join(f"{k} {v:.2f}" for k, v in spent.items() if v >= 0.005))
 
         def whole(engine: EngineConfig, name: str, corpus: Path) -> tuple[float, int, float, dict]:
-            out, cpu = tmp / name, time.process_time()
+            """(wall s, source frames, CPU s of this process and its reaped local workers, stages)."""
+            out, cpu = tmp / name, cpu_seconds()
             result = build(corpus, out, config, engine)
             shutil.rmtree(out)
-            return result.seconds, result.stats["source_frames"], time.process_time() - cpu, result.stats["stages"]
+            return result.seconds, result.stats["source_frames"], cpu_seconds() - cpu, result.stats["stages"]
 
         local_s, frames, cpu, stages = whole(EngineConfig("local", 1), "whole", sources)
         print(f"2. whole sample build, local 1 worker (in process): {frames} source frames in {local_s:.1f} s wall = "
@@ -97,9 +116,10 @@ def main() -> None:
         runs = [("local", 1), ("local", 2)] + ([] if args.skip_ray else [("ray", 1), ("ray", 2)])
         walls = {}
         for engine, workers in runs:
-            walls[engine, workers], frames, _, _ = whole(EngineConfig(engine, workers), f"{engine}{workers}", corpus)
+            walls[engine, workers], frames, cpu, _ = whole(EngineConfig(engine, workers), f"{engine}{workers}", corpus)
+            used = f"; {cpu:.1f} CPU s = {cpu / walls[engine, workers]:.2f} cores busy" if engine == "local" else ""
             print(f"3. {engine} {workers} worker(s): {frames} source frames ({6 * args.copies} sources) in "
-                  f"{walls[engine, workers]:.1f} s wall")
+                  f"{walls[engine, workers]:.1f} s wall{used}  [{load()}]")
         print(f"   local 2 vs 1 workers: {walls['local', 1] / walls['local', 2]:.2f}x")
         if not args.skip_ray:
             print(f"   ray 2 vs 1 workers: {walls['ray', 1] / walls['ray', 2]:.2f}x; "

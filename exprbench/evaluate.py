@@ -87,18 +87,11 @@ def _set_metric(name: str):  # noqa: ANN202 - SetMetric; raises MetricUnavailabl
 
 
 # ---- feature cache for reference videos -------------------------------------------------------------
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _feature_cache_path(path: Path, metric: str, network: str, region: str) -> Path:
     from exprbench.assets import home
+    from exprbench.faces.cache import content_hash
 
-    key = hashlib.sha256(f"{_file_digest(path)}|{metric}|{network}|{region}|{PROTOCOL.version}".encode()).hexdigest()
+    key = hashlib.sha256(f"{content_hash(path)}|{metric}|{network}|{region}|{PROTOCOL.version}".encode()).hexdigest()
     return home() / "cache" / "features" / f"{key[:32]}.npy"
 
 
@@ -175,8 +168,14 @@ def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Face
     smaller than about a fifth of the frame; every video of the item is then analysed in region mode,
     so head poses are compared like with like.
     """
-    from exprbench.faces import analyze_frames, analyze_image, analyze_regions, analyze_video, associate
-    from exprbench.faces import analyze_video_regions
+    from exprbench.faces import (
+        analyze_frames,
+        analyze_image,
+        analyze_regions,
+        analyze_video,
+        analyze_video_regions,
+        associate,
+    )
     from exprbench.video import load_image
 
     n, k = item.frames, PROTOCOL.faces.identity_every

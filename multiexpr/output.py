@@ -219,14 +219,17 @@ package and model versions.
 ## Curation
 
 probe → shot split (PySceneDetect ContentDetector, threshold {config.scene_threshold}, shots longer than
-{config.max_clip_s} s cut into equal pieces) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
+{config.max_clip_s} s cut into equal pieces; in the same decode, faces are counted on a {config.prepass_fps:g} fps grid and
+shots without {config.min_faces} faces in {config.prepass_min_fraction:.0%} of those frames are rejected as `too_few_faces`
+without the full analysis) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
 faces (MediaPipe FaceLandmarker on frames sampled at {config.analysis_fps:g} fps, tracked) → face count
 (≥ {config.min_faces} faces each present in ≥ {config.min_presence:.0%} of sampled frames) → face size
 (median shorter box side ≥ {config.min_face_px} px) → overlap (IoU < {config.max_iou} in every frame) →
 sharpness (median variance of the Laplacian on {config.sharpness_crop_px} px face crops ≥ {config.min_sharpness}) →
 expressiveness (every face: blendshape std ≥ {config.min_blendshape_std}, or non-rigid landmark speed ≥
 {config.min_landmark_motion} face radii/s, or head-angle std ≥ {config.min_pose_std_deg}°) → cut (re-encode) →
-annotate{' → caption (' + config.captioner + ')' if config.captioner else ''}.
+annotate{' → caption (' + config.captioner + ')' if config.captioner else ''} → dedupe (identical files under
+several names give the same clip ids; the first source name is kept, the others are `duplicate` rejects).
 
 | stage | in | kept | dropped by reason |
 |---|---|---|---|

@@ -17,6 +17,7 @@ every source, so the counts do not depend on which worker or in which order sour
 from __future__ import annotations
 
 import math
+from typing import Self
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class FaceCounter:
         self.min_face_px = min_face_px
         self._landmarker = Landmarker("video", max_faces)
 
-    def __enter__(self) -> FaceCounter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,12 +24,20 @@ from typing import ClassVar
 import numpy as np
 
 from exprbench.errors import ExprBenchError
-from exprbench.video import VideoInfo, VideoWriter, frame_timestamps, iter_frames, probe, read_video, resample_indices
+from exprbench.video import (
+    VideoInfo,
+    VideoWriter,
+    frame_timestamps,
+    iter_frames,
+    probe,
+    read_video,
+    resample_indices,
+)
 from multiexpr import measures, prepass
 from multiexpr.captioning import Captioner, load_captioner
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
-from multiexpr.sources import Source, content_sha256
 from multiexpr.decode import scan
+from multiexpr.sources import Source, content_sha256
 from multiexpr.spans import CutDetector, frame_time, shots_to_spans, span_indices
 
 

@@ -7,6 +7,7 @@ import click
 from exprbench import __version__
 from exprbench.cli.assets_cmd import assets
 from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
+from exprbench.cli.demo_cmd import demo_cmd
 from exprbench.cli.eval_cmd import eval_cmd
 from exprbench.cli.faces_cmd import faces_cmd
 from exprbench.cli.generate_cmd import generate_cmd
@@ -30,6 +31,7 @@ cli.add_command(eval_cmd)
 cli.add_command(faces_cmd)
 cli.add_command(protocol_cmd)
 cli.add_command(generate_cmd)
+cli.add_command(demo_cmd)
 
 
 def main() -> None:

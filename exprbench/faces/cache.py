@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.assets import expected_digest, get_asset, home
+from exprbench.assets.store import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,7 @@ def content_hash(path: Path) -> str:
     stat = path.stat()
     memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if memo not in _content_hashes:
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 22), b""):
-                digest.update(block)
-        _content_hashes[memo] = digest.hexdigest()
+        _content_hashes[memo] = sha256_file(path)
     return _content_hashes[memo]
 
 

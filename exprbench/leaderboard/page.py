@@ -49,6 +49,8 @@ th .dir { color:var(--accent); font-weight:700; margin-left:2px; }
 th[aria-sort]::after { content:""; margin-left:6px; font-size:11px; color:var(--muted); }
 th[aria-sort="ascending"]::after { content:"\\25B2"; }
 th[aria-sort="descending"]::after { content:"\\25BC"; }
+table.wrap td { white-space:normal; vertical-align:top; }
+table.wrap td:last-child { min-width:320px; font-size:13px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tbody tr:nth-child(even) { background:#fbfcfd; }
 tbody tr:hover { background:#eef4fb; }
@@ -230,9 +232,19 @@ def _mode_metrics(mode: str, among: tuple[MetricProtocol, ...]) -> list[MetricPr
     return [m for m in among if mode in m.modes]
 
 
+def _measured(names: list[MetricProtocol], values: list[dict[str, float]]) -> tuple[list[MetricProtocol], str]:
+    """Drop metrics no row has a value for (e.g. FID where its weights were not installed): a column of
+    blanks only pushes the others off screen. Returns the kept metrics and a note naming the dropped."""
+    kept = [m for m in names if any(not math.isnan(v.get(m.name, math.nan)) for v in values)]
+    dropped = [m.name.upper() for m in names if m not in kept]
+    note = (f'<p class="hint">Not measured in any of these runs: {escape(", ".join(dropped))} (unavailable where '
+            "eval ran, or no face found).</p>") if dropped and values else ""
+    return kept, note
+
+
 def _ranked_table(ours: list[Entry], mode: str) -> str:
     rows = [e for e in ours if e.mode == mode]
-    names = _mode_metrics(mode, metrics())
+    names, note = _measured(_mode_metrics(mode, metrics()), [e.values for e in rows])
     heads = [_text_head("Rank", "rank within benchmark, split and mode by score", True),
              _text_head("Method"), _text_head("Version"), _text_head("Benchmark"), _text_head("Split"),
              _text_head("Run by"), _text_head("Items", "items scored / items in the benchmark", True),
@@ -252,12 +264,12 @@ def _ranked_table(ours: list[Entry], mode: str) -> str:
                                unavailable=m.name in e.unavailable) for m in names]
         cells.append(_num_cell(e.score, _score(e.score)))
         body.append(f"<tr {_row_attrs(e.split, e.mode, e.benchmark)}>{''.join(cells)}</tr>")
-    return _table(f"ranked-{mode}", heads, body)
+    return _table(f"ranked-{mode}", heads, body) + note
 
 
 def _faces_table(faces: list[FaceEntry], mode: str) -> str:
     rows = [f for f in faces if f.key["mode"] == mode]
-    names = _mode_metrics(mode, face_metrics())
+    names, note = _measured(_mode_metrics(mode, face_metrics()), [f.values for f in rows])
     heads = [_text_head("Method"), _text_head("Version"), _text_head("Benchmark"), _text_head("Run by"),
              _text_head("Face", "face position, left to right from 0", True),
              _text_head("Items", "multi items with a face at this position", True),
@@ -272,7 +284,7 @@ def _faces_table(faces: list[FaceEntry], mode: str) -> str:
                  _num_cell(f.matched, _percent(f.matched)), _num_cell(f.coverage, _percent(f.coverage))]
         cells += [_metric_cell(f.values.get(m.name), f.coverage_by_metric.get(m.name)) for m in names]
         body.append(f"<tr {_row_attrs('multi', mode, f.key['benchmark'])}>{''.join(cells)}</tr>")
-    return _table(f"faces-{mode}", heads, body)
+    return _table(f"faces-{mode}", heads, body) + note
 
 
 def _paper_table(paper: list[Entry]) -> str:
@@ -342,7 +354,7 @@ listed runs with its direction (1 = best, 0 = worst); the score is the mean over
 the rank orders runs by score. With few runs the score says who wins most metrics, not by how much:
 read the metric columns.</dd>
 </dl>
-<div class="scroll"><table><thead><tr><th>key</th><th>metric</th><th>better</th><th>modes</th><th>unit</th>
+<div class="scroll"><table class="wrap"><thead><tr><th>key</th><th>metric</th><th>better</th><th>modes</th><th>unit</th>
 <th>extractor</th></tr></thead><tbody>{rows}</tbody></table></div></section>"""
 
 
@@ -433,9 +445,12 @@ def render_markdown(entries: list[Entry], csv_files: list[str]) -> str:
             rows = [e for e in ours if e.split == split and e.mode == mode]
             if not rows:
                 continue
-            names = [m for m in metrics() if mode in m.modes]
-            lines += [f"## {split} / {mode}", "",
-                      "| rank | method | version | benchmark | run by | items | coverage | "
+            names, _ = _measured([m for m in metrics() if mode in m.modes], [e.values for e in rows])
+            dropped = [m.name.upper() for m in metrics() if mode in m.modes and m not in names]
+            lines += [f"## {split} / {mode}", ""]
+            if dropped:
+                lines += [f"Not measured in any of these runs: {', '.join(dropped)}.", ""]
+            lines += ["| rank | method | version | benchmark | run by | items | coverage | "
                       + " | ".join(f"{m.name.upper()} {arrow(m.direction)}" for m in names) + " | score |",
                       "|---:|---|---|---|---|---:|---:|" + "---:|" * len(names) + "---:|"]
             for e in rows:

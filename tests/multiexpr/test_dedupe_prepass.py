@@ -20,7 +20,14 @@ from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.decode import scan
 from multiexpr.prepass import too_few_faces
 from multiexpr.sources import discover
-from multiexpr.stages import FaceCountFilter, FaceStage, LengthFilter, ProbeStage, ShotSplitStage, SourceTask
+from multiexpr.stages import (
+    FaceCountFilter,
+    FaceStage,
+    LengthFilter,
+    ProbeStage,
+    ShotSplitStage,
+    SourceTask,
+)
 
 CFG = BuildConfig()
 
@@ -48,7 +55,7 @@ def test_prepass_rule_on_counts() -> None:
     assert too_few_faces(idx, two_then_one, 101, 150, 2, 0.5, 1.0) is None  # no pre-pass frame: analyse it
 
 
-def _first_long_shot(path: Path, config: BuildConfig):  # noqa: ANN202
+def _first_long_shot(path: Path, config: BuildConfig):
     [source] = [s for s in discover(path.parent)[1] if s.name == path.name]
     task = SourceTask(source=source)
     assert ProbeStage(config).process(task) is None

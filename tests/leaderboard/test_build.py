@@ -1,0 +1,227 @@
+"""The published CSVs: schema, values traced back to eval's outputs, determinism, run identity, errors."""
+
+import csv
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from exprbench import __version__
+from exprbench.cli.leaderboard_cmd import leaderboard_cmd
+from exprbench.errors import InputError
+from exprbench.leaderboard import (FACES_CSV, PAPER_SOURCE, PAPER_TABLE, build_leaderboard, csv_name, face_columns,
+                                   leaderboard_columns, load_paper_table)
+from exprbench.leaderboard.table import normalise
+from exprbench.protocol import PROTOCOL
+
+PAPER_DOC = Path(__file__).resolve().parents[3] / "shared" / "docs" / "exprbench-paper.md"
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return reader.fieldnames, list(reader)
+
+
+def is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def board(eval_runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("board")
+    result = build_leaderboard([eval_runs["truth"], eval_runs["static"]], out, run_by="ci")
+    return out, result
+
+
+def test_leaderboard_csv_schema(board, eval_runs):
+    out, result = board
+    assert {csv_name("single"), csv_name("multi"), FACES_CSV, "index.html", "README.md", "protocol.md",
+            "plots/overview.png"} <= set(result.files)
+    assert csv_name("single") == f"exprbench-{PROTOCOL.version}-single.csv"
+    metric_names = [m.name for m in PROTOCOL.metrics]
+    for split in ("single", "multi"):
+        header, rows = read_csv(out / csv_name(split))
+        assert header == leaderboard_columns()
+        assert len(rows) == result.rows[csv_name(split)]
+        keys = [(r["source"], r["method"], r["method_version"], r["benchmark"], r["split"], r["mode"], r["protocol"],
+                 r["run_by"]) for r in rows]
+        assert len(set(keys)) == len(keys), "the key columns must identify a row"
+        ours = [r for r in rows if r["source"] == "exprbench eval"]
+        paper = [r for r in rows if r["source"] == PAPER_SOURCE]
+        assert len(ours) + len(paper) == len(rows)
+        assert {(r["method"], r["mode"]) for r in ours} == {(m, mode) for m in ("truth", "static")
+                                                            for mode in ("self", "cross")}
+        assert len(paper) == (12 if split == "single" else 4)
+        for r in rows:
+            assert r["split"] == split
+            for m in PROTOCOL.metrics:
+                cell = r[m.name]
+                assert cell in ("", "inf") or is_number(cell), (m.name, cell)
+                if r["mode"] not in m.modes:
+                    assert cell == "" and r[f"{m.name}_coverage"] == "", f"{m.name} is not a {r['mode']} metric"
+        for r in ours:
+            assert r["protocol"] == PROTOCOL.version and r["benchmark"] == "mini" and r["run_by"] == "ci"
+            assert r["method_version"] == __version__
+            assert int(r["rank"]) >= 1 and 0.0 <= float(r["score"]) <= 1.0
+            assert 1 <= int(r["items"]) <= int(r["items_requested"])
+            assert 0.0 <= float(r["coverage"]) <= 1.0
+            for name in r["unavailable"].split(";") if r["unavailable"] else []:
+                assert name in metric_names and r[name] == ""
+        for r in paper:
+            assert r["rank"] == "" and r["score"] == "", "paper rows are never ranked"
+            assert r["protocol"] == "unspecified" and r["benchmark"] == "paper"
+            assert "x10^-3" in r["note"] and r["items"] == ""
+        # metric columns keep the protocol's order, each followed by its coverage
+        assert header[header.index("fid"):header.index("fid") + 4] == ["fid", "fid_coverage", "fvd", "fvd_coverage"]
+        assert [c for c in header if c in metric_names] == metric_names
+
+
+def test_values_come_from_the_eval_summaries(board, eval_runs):
+    out, _ = board
+    for split in ("single", "multi"):
+        _, rows = read_csv(out / csv_name(split))
+        for r in (r for r in rows if r["source"] == "exprbench eval"):
+            summary = json.loads((eval_runs[r["method"]] / "summary.json").read_text())
+            block = summary["splits"][split][r["mode"]]
+            assert int(r["items"]) == block["items"] and int(r["faces"]) == block["faces"]
+            for m in PROTOCOL.metrics:
+                entry = block["metrics"].get(m.key)
+                if entry is None or entry.get("value") is None:
+                    assert r[m.name] == ""
+                elif entry["value"] == "inf":
+                    assert r[m.name] == "inf"
+                else:
+                    assert float(r[m.name]) == pytest.approx(entry["value"], rel=1e-5)
+    _, single = read_csv(out / csv_name("single"))
+    truth_self = next(r for r in single if r["method"] == "truth" and r["mode"] == "self")
+    assert truth_self["psnr"] == "inf", "a copy of the ground truth scores +inf PSNR, written as inf"
+    assert truth_self["rank"] == "1", "the ground truth itself must rank first in self mode"
+
+
+def test_per_face_csv_matches_per_item(board, eval_runs):
+    out, _ = board
+    header, rows = read_csv(out / FACES_CSV)
+    assert header == face_columns()
+    for method, folder in eval_runs.items():
+        _, items = read_csv(folder / "per_item.csv")
+        multi = [i for i in items if i["split"] == "multi"]
+        expected = {(i["mode"], int(i["face"])) for i in multi}
+        mine = [r for r in rows if r["method"] == method]
+        assert {(r["mode"], int(r["face"])) for r in mine} == expected
+        for r in mine:
+            group = [i for i in multi if i["mode"] == r["mode"] and int(i["face"]) == int(r["face"])]
+            assert int(r["items"]) == len({i["item_id"] for i in group})
+            assert float(r["matched"]) == pytest.approx(sum(i["matched"] == "True" for i in group) / len(group))
+            for key in (k for k in group[0] if k.endswith(f"@{PROTOCOL.version}")):
+                name = key.split("@")[0]
+                values = [float(i[key]) for i in group if i[key] not in ("", "nan")]
+                if values:
+                    assert float(r[name]) == pytest.approx(sum(values) / len(values), rel=1e-5)
+                    assert float(r[f"{name}_coverage"]) == pytest.approx(len(values) / len(group))
+                else:
+                    assert r[name] == ""
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_rebuild_is_byte_identical(board, eval_runs, tmp_path):
+    out, _ = board
+    again = tmp_path / "again"
+    build_leaderboard([eval_runs["static"], eval_runs["truth"]], again, run_by="ci")  # other order, other folder
+    first, second = _tree(out), _tree(again)
+    assert sorted(first) == sorted(second)
+    assert any(name.endswith(".png") for name in first)
+    for name in first:
+        assert first[name] == second[name], f"{name} differs between two builds from the same runs"
+    text = first["index.html"].decode()
+    assert str(out) not in text and str(eval_runs["truth"]) not in text, "no machine paths in published files"
+
+
+def test_paper_table_is_table_1_as_printed():
+    rows = load_paper_table(PAPER_TABLE)
+    assert len(rows) == 16 and {r.mode for r in rows} == {"self", "cross"}
+    if not PAPER_DOC.is_file():
+        pytest.skip(f"{PAPER_DOC} not present: cannot compare the copy with the paper's text")
+    text = PAPER_DOC.read_text(encoding="utf-8")
+    section = text[text.index("## 4. Table 1"):text.index("## 5.")]
+    printed = [[c.strip().replace("**", "") for c in line.strip().strip("|").split("|")]
+               for line in section.splitlines() if re.match(r"\| (Single|Multi) \|", line)]
+    _, copy = read_csv(PAPER_TABLE)
+    assert [list(r.values()) for r in copy] == printed
+
+
+def test_run_json_wins_over_options_which_win_over_defaults(eval_runs, tmp_path):
+    static = tmp_path / "static_run"
+    shutil.copytree(eval_runs["static"], static)
+    (static / "run.json").write_text(json.dumps({"method_version": "static-2", "run_by": "alice"}))
+    out = build_leaderboard([eval_runs["truth"], static], tmp_path / "a", plots=False, paper_table=None,
+                            method_versions={"static": "ignored", "truth": "truth-1"}, run_by="bob")
+    _, rows = read_csv(out.out / csv_name("single"))
+    ident = {(r["method"], r["method_version"], r["run_by"]) for r in rows}
+    assert ident == {("static", "static-2", "alice"), ("truth", "truth-1", "bob")}
+    default = build_leaderboard([eval_runs["truth"]], tmp_path / "b", plots=False, paper_table=None)
+    _, rows = read_csv(default.out / csv_name("multi"))
+    assert {(r["method_version"], r["run_by"]) for r in rows} == {(__version__, "unknown")}
+
+
+def test_two_versions_of_one_method_are_two_rows(eval_runs, tmp_path):
+    other = tmp_path / "static_v2"
+    shutil.copytree(eval_runs["static"], other)
+    (other / "run.json").write_text(json.dumps({"method_version": "2"}))
+    result = build_leaderboard([eval_runs["static"], other], tmp_path / "out", plots=False, paper_table=None)
+    _, rows = read_csv(result.out / csv_name("single"))
+    assert sorted((r["method_version"], r["mode"]) for r in rows) == [(__version__, "cross"), (__version__, "self"),
+                                                                      ("2", "cross"), ("2", "self")]
+    assert {r["rank"] for r in rows} == {"1"}, "identical scores share rank 1"
+
+
+def test_bad_inputs_are_one_line_errors(eval_runs, tmp_path):
+    with pytest.raises(InputError, match="same method, version"):
+        build_leaderboard([eval_runs["static"], eval_runs["static"]], tmp_path / "o")
+    with pytest.raises(InputError, match="summary.json"):
+        build_leaderboard([tmp_path], tmp_path / "o")
+    old = tmp_path / "old_protocol"
+    shutil.copytree(eval_runs["static"], old)
+    summary = json.loads((old / "summary.json").read_text())
+    summary["protocol"] = "v0"
+    (old / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(InputError, match="protocol v0"):
+        build_leaderboard([old], tmp_path / "o")
+    odd = tmp_path / "odd_record"
+    shutil.copytree(eval_runs["static"], odd)
+    (odd / "run.json").write_text(json.dumps({"who": "me"}))
+    with pytest.raises(InputError, match="unknown key"):
+        build_leaderboard([odd], tmp_path / "o")
+    result = CliRunner().invoke(leaderboard_cmd, ["--out", str(tmp_path / "o"), "--method-version", "static"])
+    assert isinstance(result.exception, InputError) and "NAME=VERSION" in str(result.exception)
+
+
+def test_cli_takes_several_folders_after_one_runs(eval_runs, tmp_path):
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(leaderboard_cmd, ["--out", str(out), "--no-plots", "--run-by", "ci",
+                                                  "--runs", str(eval_runs["truth"]), str(eval_runs["static"])])
+    assert result.exit_code == 0, result.output
+    assert f"{out / csv_name('single')}: 16 rows" in result.output
+    _, rows = read_csv(out / csv_name("single"))
+    assert {r["method"] for r in rows if r["source"] == "exprbench eval"} == {"truth", "static"}
+    assert not (out / "plots").exists()
+
+
+def test_normalise_puts_best_at_one_whatever_the_direction():
+    assert normalise([1.0, 3.0, 2.0], "lower") == [1.0, 0.0, 0.5]
+    assert normalise([1.0, 3.0, 2.0], "higher") == [0.0, 1.0, 0.5]
+    out = normalise([math.inf, 20.0, 30.0, math.nan], "higher")
+    assert out[:3] == [1.0, 0.0, 1.0] and math.isnan(out[3])
+    assert normalise([math.inf, 1.0], "lower") == [0.0, 1.0]
+    assert normalise([2.0, 2.0], "lower") == [1.0, 1.0]
