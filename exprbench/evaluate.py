@@ -238,10 +238,36 @@ def _selected(options: EvalOptions, names: tuple[str, ...], mode: str) -> list[s
     return [m for m in names if (wanted is None or m in wanted) and mode in get_metric(m).modes]
 
 
+def _face_row(item: Item, faces: _Faces, j: int, n: int, options: EvalOptions) -> dict:
+    """The face-analysis metrics of face ``j``, with its coverage (frames where it was found)."""
+    from exprbench.metrics import get_metric
+
+    track = faces.gen_track[j]
+    present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
+    row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
+           "matched": bool(present.any()), "coverage": float(present.mean()) if n else 0.0}
+    for name in _selected(options, FACE_METRICS, item.mode):
+        values = _face_metric_values(name, faces, j, n)
+        finite = np.isfinite(values)
+        row[get_metric(name).key] = float(values[finite].mean()) if finite.any() else math.nan
+    return row
+
+
+def _ground_truth_views(item: Item, faces: _Faces, j: int, gt: np.ndarray, n: int):  # noqa: ANN202
+    """What face ``j``'s pixel metrics compare: whole frames for one character, else the face region
+    that the ground-truth track occupies in each frame (None when the ground truth has no such face)."""
+    if item.n_faces == 1:
+        return None, None
+    tracks, t = faces.driving[j]
+    if tracks is None or t is None:
+        return [], None
+    return _face_regions(_column(tracks.boxes, t, n), gt.shape[1:3])
+
+
 def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOptions,
                set_available: tuple[str, ...]) -> ItemOutcome:
     """Score one item: decode once, analyse faces once, every metric per face."""
-    from exprbench.metrics import crop_regions, get_metric
+    from exprbench.metrics import crop_regions, prepare
     from exprbench.video import read_video
 
     outcome = ItemOutcome(item_id=item.id)
@@ -255,53 +281,37 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
     outcome.timings["faces"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    gt_frames = gt_tracks = None
+    rows = [_face_row(item, faces, j, n, options) for j in range(item.n_faces)]
     if item.mode == "self":
-        gt_path = bench.path(item.ground_truth)
-        gt_frames = read_video(gt_path, list(range(n)))
-        gt_tracks = faces.driving  # the ground truth is the driving video in self mode
-    rows = []
-    for j in range(item.n_faces):
-        track = faces.gen_track[j]
-        gen_present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
-        row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
-               "matched": bool(gen_present.any()), "coverage": float(gen_present.mean()) if n else 0.0}
-        for name in _selected(options, FACE_METRICS, item.mode):
-            values = _face_metric_values(name, faces, j, n)
-            finite = np.isfinite(values)
-            row[get_metric(name).key] = float(values[finite].mean()) if finite.any() else math.nan
-        if gt_frames is not None:
-            if item.n_faces == 1:
-                gen_view, gt_view, valid = gen_frames, gt_frames, None
-            else:
-                tracks, t = gt_tracks[j]
-                regions, valid = ([], None) if tracks is None or t is None else _face_regions(
-                    _column(tracks.boxes, t, n), gt_frames.shape[1:3])
-                if not regions:
-                    gen_view = gt_view = None
-                else:
-                    gen_view = crop_regions(gen_frames, regions)
-                    gt_view = crop_regions(gt_frames, regions)
+        gt = read_video(bench.path(item.ground_truth), list(range(n)))
+        # protocol: a generated video of another size is resized to the ground truth's before pixel metrics
+        gen = gen_frames if gen_frames.shape[1:3] == gt.shape[1:3] else prepare(gen_frames, gt.shape[1:3])
+        for j, row in enumerate(rows):
+            regions, valid = _ground_truth_views(item, faces, j, gt, n)
+            if regions == []:
+                for name in _selected(options, PAIRED_METRICS, item.mode):
+                    row[_paired_metric(name).key] = math.nan
+                continue
+            gen_view = gen if regions is None else crop_regions(gen, regions)
+            gt_view = gt if regions is None else crop_regions(gt, regions)
             for name in _selected(options, PAIRED_METRICS, item.mode):
                 metric = _paired_metric(name)
-                row[metric.key] = (metric.score(gen_view, gt_view, valid).value if gen_view is not None
-                                   else math.nan)
+                row[metric.key] = metric.score(gen_view, gt_view, valid).value
             for name in _selected(options, SET_METRICS, item.mode):
-                if name not in set_available or gen_view is None:
+                if name not in set_available:
                     continue
                 metric = _set_metric(name)
-                if item.n_faces == 1:
-                    region_key, gen_set, gt_set = "full", gen_frames, gt_frames
+                if regions is None:
+                    region_key, gen_set, gt_set = "full", gen, gt
                 else:  # cut the face region at the metric's input size, so it is resampled once
                     region_key = f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
-                    gen_set = crop_regions(gen_frames, regions, size=metric.protocol.size)
-                    gt_set = crop_regions(gt_frames, regions, size=metric.protocol.size)
+                    gen_set = crop_regions(gen, regions, size=metric.protocol.size)
+                    gt_set = crop_regions(gt, regions, size=metric.protocol.size)
                 ref = _cached_features(bench.path(item.ground_truth), metric, region_key,
-                                       lambda frames=gt_set: metric.features(frames))
+                                       lambda frames=gt_set, metric=metric: metric.features(frames))
                 sides = outcome.features.setdefault(name, {"generated": [], "reference": []})
                 sides["generated"].append(metric.features(gen_set))
                 sides["reference"].append(ref)
-        rows.append(row)
     outcome.timings["metrics"] = time.perf_counter() - start
     outcome.rows = rows
     return outcome

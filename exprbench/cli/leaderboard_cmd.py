@@ -14,7 +14,8 @@ def _versions(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         name, sep, version = value.partition("=")
         if not sep or not name.strip() or not version.strip():
-            raise InputError(None, f"--method-version {value!r} is not NAME=VERSION", "e.g. --method-version warp=warp-1")
+            raise InputError(None, f"--method-version {value!r} is not NAME=VERSION",
+                             "e.g. --method-version warp=warp-1")
         out[name.strip()] = version.strip()
     return out
 
@@ -22,7 +23,7 @@ def _versions(values: tuple[str, ...]) -> dict[str, str]:
 @click.command("leaderboard")
 @click.option("--runs", "runs", multiple=True, type=click.Path(path_type=Path),
               help="Eval output folders (written by 'exprbench eval --out'); several may follow one --runs.")
-@click.argument("more_runs", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("more_runs", nargs=-1, metavar="[DIR]...", type=click.Path(path_type=Path))
 @click.option("--out", default=Path("leaderboard"), show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the CSVs, index.html, README.md, protocol.md and plots/.")
 @click.option("--method-version", "method_versions", multiple=True, metavar="NAME=VERSION",

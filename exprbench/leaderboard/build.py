@@ -12,8 +12,18 @@ from exprbench.leaderboard.page import render_html, render_markdown
 from exprbench.leaderboard.paper import PAPER_TABLE, load_paper_table
 from exprbench.leaderboard.plots import bar_chart, overview
 from exprbench.leaderboard.runs import load_runs
-from exprbench.leaderboard.table import (MODES, SPLITS, csv_text, face_columns, face_entries, leaderboard_columns,
-                                         ordered, paper_entries, rank, run_entries)
+from exprbench.leaderboard.table import (
+    MODES,
+    SPLITS,
+    csv_text,
+    face_columns,
+    face_entries,
+    leaderboard_columns,
+    ordered,
+    paper_entries,
+    rank,
+    run_entries,
+)
 from exprbench.protocol import PROTOCOL
 from exprbench.protocol import render_markdown as protocol_markdown
 
@@ -56,7 +66,8 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     ``exprbench-v1-multi-faces.csv`` (per face position), ``index.html``, ``README.md`` (Markdown
     tables), ``protocol.md`` and ``plots/*.png``. ``method_versions`` (method -> version) and
     ``run_by`` apply where a run folder's ``run.json`` does not say (see ``exprbench.leaderboard.runs``);
-    ``paper_table=None`` leaves the paper's rows out. Other files in ``out`` are left alone.
+    ``paper_table=None`` leaves the paper's rows out. PNGs of an earlier build in ``out/plots`` are
+    removed; other files in ``out`` are left alone.
     """
     if not runs:
         raise InputError(None, "no eval output folders given", "pass --runs DIR (folders written by 'exprbench eval')")
@@ -84,10 +95,12 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     csv_files = [csv_name(s) for s in SPLITS] + [FACES_CSV]
 
     figures: list[tuple[str, str]] = []
+    for stale in sorted((out / "plots").glob("*.png")):  # plots/ is the builder's own: no plot of an old build stays
+        stale.unlink()
     if plots:
         if overview(entries, out / "plots" / "overview.png"):
-            figures.append(("plots/overview.png", "Normalised overview: each metric min-max scaled over the runs "
-                                                  "with its direction, 1 = best (paper rows excluded)."))
+            figures.append(("plots/overview.png", ("Normalised overview: each metric min-max scaled over the runs "
+                                                   "with its direction, 1 = best (paper rows excluded).")))
         for split in SPLITS:
             for mode in MODES:
                 rel = f"plots/{split}-{mode}.png"

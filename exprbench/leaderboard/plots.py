@@ -1,7 +1,8 @@
 """Leaderboard plots (matplotlib, Agg): per-metric bars per split and mode, and a normalised overview.
 
 Figures are built with ``matplotlib.figure.Figure`` (Agg canvas, no pyplot), so building a leaderboard
-never touches the caller's backend or global figure state. Only our rows are plotted: the paper's numbers come from unnamed extractors, so a bar beside ours
+never touches the caller's backend or global figure state. Only our rows are plotted: the paper's
+numbers come from unnamed extractors, so a bar beside ours
 would invite exactly the comparison the page warns against. PNGs are written without the software
 tag and with a fixed size and dpi, so the same rows give the same bytes.
 """

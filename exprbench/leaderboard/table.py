@@ -19,8 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from exprbench.leaderboard.paper import (PAPER_BENCHMARK, PAPER_NOTE, PAPER_PROTOCOL, PAPER_RUN_BY,
-                                         PAPER_SOURCE, PaperRow)
+from exprbench.leaderboard.paper import (
+    PAPER_BENCHMARK,
+    PAPER_NOTE,
+    PAPER_PROTOCOL,
+    PAPER_RUN_BY,
+    PAPER_SOURCE,
+    PaperRow,
+)
 from exprbench.leaderboard.runs import Run, metric_value
 from exprbench.protocol import PROTOCOL, MetricProtocol
 
@@ -61,7 +67,7 @@ def face_columns() -> list[str]:
     return cols
 
 
-def fmt(value: float | int | None) -> str:
+def fmt(value: float | None) -> str:
     """The one float format of every published file: 6 significant digits, ``inf``, empty if missing."""
     if value is None:
         return ""

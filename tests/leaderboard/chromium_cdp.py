@@ -42,7 +42,8 @@ class Chromium:
 
         args = [binary, *FLAGS, f"--user-data-dir={user_data_dir}", f"--window-size={width},{height}",
                 "--remote-debugging-pipe", "about:blank"]
-        self.proc = subprocess.Popen(args, preexec_fn=wire, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
+        # preexec_fn only calls dup2 (async-signal-safe) between fork and exec; subprocess cannot remap fds itself
+        self.proc = subprocess.Popen(args, preexec_fn=wire, pass_fds=(3, 4), stdin=subprocess.DEVNULL,  # noqa: PLW1509
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(child_in)
         os.close(child_out)
