@@ -54,7 +54,8 @@ def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[
     def curate() -> str:
         sources = compose_sample(out / "multiexpr_sources")
         result = build(sources, out / "multiexpr", engine=EngineConfig(workers=workers))
-        return f"{result.stats.get('accepted_clips', result.stats.get('clips', '?'))} clips accepted"
+        return (f"{result.stats['accepted']} of {result.stats['candidates']} candidate clips accepted "
+                f"from {result.stats['sources']} sources (rejects and reasons in rejects.parquet)")
 
     step("curate the sample Multi-Expr corpus", out / "multiexpr", curate)
 
@@ -97,7 +98,7 @@ def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[
                     shutil.copytree(item, dest, dirs_exist_ok=True)
                 else:
                     shutil.copyfile(item, dest)
-        return f"{board}" if board is not None else "written"
+        return ", ".join(f"{name} ({rows} rows)" for name, rows in sorted(board.rows.items())) + ", index.html"
 
     step("publish the leaderboard", Path(publish) if publish else out / "leaderboard", publish_board)
     return report

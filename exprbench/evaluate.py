@@ -477,7 +477,26 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
     _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
                                                  sort_keys=True) + "\n")
+    version = _method_version(results, method, items)
+    if version is not None:  # for the leaderboard; a run_by the user wrote into run.json is kept
+        record_path = out / "run.json"
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+        record["method_version"] = version
+        _atomic_text(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return summary
+
+
+def _method_version(results: Path, method: str, items: list[Item]) -> str | None:
+    """The adapter version recorded by ``exprbench generate`` in the results' sidecars, if they agree."""
+    versions = set()
+    for item in items:
+        sidecar = results / method / f"{item.id}.json"
+        if sidecar.is_file():
+            try:
+                versions.add(json.loads(sidecar.read_text()).get("adapter_version"))
+            except json.JSONDecodeError:
+                return None
+    return versions.pop() if len(versions) == 1 and None not in versions else None
 
 
 def _atomic_text(path: Path, text: str) -> None:

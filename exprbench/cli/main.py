@@ -11,6 +11,7 @@ from exprbench.cli.demo_cmd import demo_cmd
 from exprbench.cli.eval_cmd import eval_cmd
 from exprbench.cli.faces_cmd import faces_cmd
 from exprbench.cli.generate_cmd import generate_cmd
+from exprbench.cli.leaderboard_cmd import leaderboard_cmd
 from exprbench.cli.prepare_cmd import prepare_cmd
 from exprbench.cli.protocol_cmd import protocol_cmd
 from exprbench.cli.video_cmd import probe_cmd
@@ -32,6 +33,7 @@ cli.add_command(faces_cmd)
 cli.add_command(protocol_cmd)
 cli.add_command(generate_cmd)
 cli.add_command(demo_cmd)
+cli.add_command(leaderboard_cmd)
 
 
 def main() -> None:
