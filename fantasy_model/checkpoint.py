@@ -95,19 +95,22 @@ def read_adapter_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
 
 
 def check_tensors(
-    tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], path: str | Path
+    tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], path: str | Path, what: str = ""
 ) -> None:
-    """Raise `CheckpointError` on the first missing, unexpected or wrongly shaped tensor."""
+    """Raise `CheckpointError` on the first missing, unexpected or wrongly shaped tensor.
+
+    ``what`` names the kind of key in the message (e.g. ``"PD-FGC "``)."""
     missing = sorted(set(expected) - set(tensors))
     if missing:
-        raise CheckpointError(f"{path}: missing key {missing[0]!r} ({len(missing)} missing in total)")
+        raise CheckpointError(f"{path}: missing {what}key {missing[0]!r} ({len(missing)} missing in total)")
     unexpected = sorted(set(tensors) - set(expected))
     if unexpected:
-        raise CheckpointError(f"{path}: unexpected key {unexpected[0]!r} ({len(unexpected)} unexpected in total)")
+        raise CheckpointError(
+            f"{path}: unexpected {what}key {unexpected[0]!r} ({len(unexpected)} unexpected in total)")
     for key in sorted(expected):
         if tuple(tensors[key].shape) != expected[key]:
             raise CheckpointError(
-                f"{path}: key {key!r} has shape {tuple(tensors[key].shape)}, the model expects {expected[key]}"
+                f"{path}: {what}key {key!r} has shape {tuple(tensors[key].shape)}, the model expects {expected[key]}"
             )
 
 

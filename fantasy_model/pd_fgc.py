@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fantasy_model.checkpoint import CheckpointError
+from fantasy_model.checkpoint import CheckpointError, check_tensors
 
 
 class ConvBlock(nn.Module):
@@ -144,19 +144,9 @@ def load_fan_encoder_state(encoder: FanEncoder, state: dict[str, torch.Tensor], 
     BatchNorm `num_batches_tracked` counters may be absent (old checkpoints); they do not affect eval.
     """
     state = _strip_prefixes(state)
-    expected = encoder.state_dict()
-    required = {k for k in expected if not k.endswith("num_batches_tracked")}
-    missing = sorted(required - set(state))
-    if missing:
-        raise CheckpointError(f"{source}: missing PD-FGC key {missing[0]!r} ({len(missing)} missing in total)")
-    unexpected = sorted(set(state) - set(expected))
-    if unexpected:
-        raise CheckpointError(f"{source}: unexpected PD-FGC key {unexpected[0]!r} ({len(unexpected)} in total)")
-    for key in sorted(state):
-        if tuple(state[key].shape) != tuple(expected[key].shape):
-            raise CheckpointError(
-                f"{source}: PD-FGC key {key!r} has shape {tuple(state[key].shape)}, expected {tuple(expected[key].shape)}"
-            )
+    expected = {k: tuple(v.shape) for k, v in encoder.state_dict().items()
+                if k in state or not k.endswith("num_batches_tracked")}
+    check_tensors(state, expected, source, what="PD-FGC ")
     encoder.load_state_dict(state, strict=False)
     return encoder.eval()
 

@@ -217,18 +217,13 @@ def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int =
     path = Path(path)
     info = probe(path)
     params = _params(num_faces, identity_every, min_face_px, fps, max_frames, max_gap_s, min_track_frames)
-    key = face_cache.cache_key(path, ANALYSER_VERSION, params, identity=identity_every > 0) if cache else None
-    if key is not None:
-        hit = face_cache.load(key)
-        if hit is not None:
-            return hit
-    indices, times, rate = frame_plan(path, info, fps, max_frames)
-    result = _run_video(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
-                        num_faces=num_faces, identity_every=identity_every, min_face_px=min_face_px,
-                        max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
-    if key is not None:
-        face_cache.store(key, result)
-    return result
+    def compute() -> FaceTracks:
+        indices, times, rate = frame_plan(path, info, fps, max_frames)
+        return _run_video(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
+                          num_faces=num_faces, identity_every=identity_every, min_face_px=min_face_px,
+                          max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
+
+    return face_cache.cached(path, ANALYSER_VERSION, params, identity_every > 0, cache, compute)
 
 
 def _params(num_faces: int, identity_every: int, min_face_px: int, fps: float | None, max_frames: int | None,

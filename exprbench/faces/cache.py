@@ -85,3 +85,16 @@ def store(key: str, tracks) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def cached(path: Path, version: str, params: dict, identity: bool, use_cache: bool, compute):  # noqa: ANN001, ANN201
+    """Return the cached analysis of ``path`` for these parameters, or ``compute()`` it and store it."""
+    key = cache_key(path, version, params, identity) if use_cache else None
+    if key is not None:
+        hit = load(key)
+        if hit is not None:
+            return hit
+    result = compute()
+    if key is not None:
+        store(key, result)
+    return result

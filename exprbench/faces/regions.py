@@ -204,15 +204,10 @@ def analyze_video_regions(path: str | Path, boxes: np.ndarray, *, fps: float | N
     path = Path(path)
     info = probe(path)
     params = _params(boxes, identity_every, context, follow, fps, max_frames)
-    key = face_cache.cache_key(path, ANALYSER_VERSION, params, identity=identity_every > 0) if cache else None
-    if key is not None:
-        hit = face_cache.load(key)
-        if hit is not None:
-            return hit
-    indices, times, rate = frame_plan(path, info, fps, max_frames)
-    result = _run_regions(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate, boxes,
-                          identity_every=identity_every, context=context, follow=follow, source=str(path),
-                          params=params)
-    if key is not None:
-        face_cache.store(key, result)
-    return result
+    def compute() -> FaceTracks:
+        indices, times, rate = frame_plan(path, info, fps, max_frames)
+        return _run_regions(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
+                            boxes, identity_every=identity_every, context=context, follow=follow, source=str(path),
+                            params=params)
+
+    return face_cache.cached(path, ANALYSER_VERSION, params, identity_every > 0, cache, compute)
