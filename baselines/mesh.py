@@ -52,7 +52,9 @@ def warp_region(canvas: np.ndarray, source: np.ndarray, mesh: Mesh, target: np.n
     """Warp ``source`` so that ``mesh.source`` points land on ``target`` points, writing into ``canvas``.
 
     Only pixels covered by a target triangle are written (inside ``mesh.roi``); a triangle folded flat
-    (zero area) is skipped, and where folded triangles overlap, the later one wins.
+    (zero area) is skipped, and where folded triangles overlap, the later one wins. ``source`` may be
+    ``canvas`` itself (the region is sampled before it is written), which is how several faces' warps
+    compose on one frame.
     """
     x0, y0, x1, y1 = mesh.roi
     if x1 <= x0 or y1 <= y0:

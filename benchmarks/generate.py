@@ -22,12 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from baselines.job import Job
-from baselines.mesh import Mesh, warp_region
+from baselines.mesh import warp_region
 from baselines.static import StaticAdapter
-from baselines.warp import WarpAdapter, expression_motion, ring, to_pixels, transfer
+from baselines.warp import (
+    WarpAdapter,
+    anchor_frame,
+    driving_motion,
+    face_mesh,
+    to_pixels,
+    transfer,
+)
 from exprbench.assets import asset_path
 from exprbench.faces import analyze_image, analyze_video
 from exprbench.video import load_image, read_resampled, save_image, write_video
@@ -67,17 +72,18 @@ def main() -> None:
         analyze_video(tmp / "driving.mp4", num_faces=1, identity_every=0, fps=FPS, max_frames=FRAMES)  # warm cache
 
         drv = analyze_video(tmp / "driving.mp4", num_faces=1, identity_every=0, fps=FPS, max_frames=FRAMES)
-        source = to_pixels(analyze_image(portrait, identity=False).landmarks[0, 0], 512, 512)
-        motion, reference, _ = expression_motion(to_pixels(drv.landmarks[:, 0], drv.width, drv.height))
-        targets = transfer(source, reference, motion)
-        anchors = ring(source, 512, 512)
-        mesh = Mesh.build(np.concatenate([source[:, :2], anchors]), 512, 512)
-        full = np.concatenate([targets, np.broadcast_to(anchors, (len(targets),) + anchors.shape)], axis=1)
+        found = analyze_image(portrait, identity=False)
+        source = to_pixels(found.landmarks[0, 0], 512, 512)
+        landmarks = to_pixels(drv.landmarks[:, 0], drv.width, drv.height)
+        anchor = anchor_frame(drv.blendshapes[:, 0], found.blendshapes[0, 0])
+        motion, linear, shift, _ = driving_motion(landmarks, anchor)
+        targets, head_linear, head_shift = transfer(source, landmarks[anchor], motion, linear, shift)
+        mesh, full = face_mesh(source, targets, head_linear, head_shift, 512, 512)
 
         def render() -> None:
             for t in range(FRAMES):
                 frame = portrait.copy()
-                warp_region(frame, portrait, mesh, full[t])
+                warp_region(frame, frame, mesh, full[t])
 
         render_s = best(render, args.repeat)
         warp_s = best(lambda: WarpAdapter().generate(job("warp")), args.repeat)
