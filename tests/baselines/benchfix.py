@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,11 @@ def build_bench(root: Path, which: tuple[str, ...] = ("self_woman", "cross_astro
     bench = Benchmark(root=root, name="baselines-test", fps=FPS, frames=FRAMES, items=items)
     bench.save()
     return bench
+
+
+FAKE_METHOD = Path(__file__).parent / "fake_method.py"
+
+
+def fake_table(mode: str, **extra) -> dict:
+    """A methods-config table for the fake method in ``mode`` (runs in this interpreter)."""
+    return {"kind": "jobfile", "python": sys.executable, "script": str(FAKE_METHOD), "extra_args": [mode], **extra}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import fake_table
+from benchfix import fake_table
 
 from baselines import generate_items, get_adapter
 from baselines.external import methods as m

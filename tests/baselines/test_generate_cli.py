@@ -6,8 +6,8 @@ import json
 import sys
 
 import click
+from benchfix import FAKE_METHOD
 from click.testing import CliRunner
-from conftest import FAKE_METHOD
 
 from exprbench.cli.common import FriendlyGroup
 from exprbench.cli.generate_cmd import generate_cmd

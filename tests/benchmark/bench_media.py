@@ -6,6 +6,8 @@ import numpy as np
 
 from exprbench.video import load_image, read_video, write_video
 
+FRAMES = 16  # frames per clip of the shared test benchmark (the sample with short clips)
+
 
 def write_results(bench, results, method, make):
     """Write RESULTS/<method>/<item>.mp4 with ``make(item) -> (T, H, W, 3) uint8`` for every item."""

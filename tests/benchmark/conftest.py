@@ -1,11 +1,10 @@
 """A small real benchmark shared by the benchmark tests: the embedded sample with 16-frame clips."""
 
 import pytest
+from bench_media import FRAMES
 
 from exprbench.benchmark import load_benchmark
 from exprbench.benchmark.prepare import prepare_sample
-
-FRAMES = 16
 
 
 @pytest.fixture(scope="session")

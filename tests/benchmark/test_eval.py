@@ -7,11 +7,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from bench_media import copy_truth, static_frames, truth_frames, write_results
 from scipy.ndimage import gaussian_filter
 
 from exprbench.evaluate import EvalOptions, evaluate
-
-from bench_media import copy_truth, static_frames, truth_frames, write_results
 
 SINGLE = ["single-self-pexels_00s", "single-self-man", "single-cross-astronaut", "single-cross-pexels_00s_first"]
 PAIR = "multi-self-pair_woman_man"

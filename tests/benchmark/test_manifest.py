@@ -4,14 +4,12 @@ import json
 import shutil
 
 import pytest
+from bench_media import FRAMES, copy_truth
 
 from exprbench.benchmark import load_benchmark
 from exprbench.benchmark.results import check_result, validate_results
 from exprbench.errors import InputError
 from exprbench.video import read_video, write_video
-
-from bench_media import copy_truth
-from conftest import FRAMES
 
 
 def test_sample_benchmark_contents(mini):

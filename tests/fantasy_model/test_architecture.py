@@ -115,7 +115,7 @@ def _transformer_inputs(transformer, frames=2, height=4, width=6, seed=0):
 
 
 def test_processor_reproduces_stock_wan_cross_attention_when_expression_is_off():
-    from conftest import build_tiny_transformer
+    from tiny_fantasy import build_tiny_transformer
 
     stock = build_tiny_transformer(seed=3)
     patched = build_tiny_transformer(seed=3)

@@ -7,8 +7,8 @@ import pickle
 
 import pytest
 import torch
-from conftest import build_tiny_adapter, flat_adapter_state
 from safetensors.torch import save_file
+from tiny_fantasy import build_tiny_adapter, flat_adapter_state
 
 from fantasy_model.checkpoint import (
     CheckpointError,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from conftest import build_tiny_adapter, flat_adapter_state
+from tiny_fantasy import build_tiny_adapter, flat_adapter_state
 
 from fantasy_model.checkpoint import official_layout
 from fantasy_model.cli import main

@@ -6,7 +6,7 @@ import numpy as np
 import PIL.Image
 import pytest
 import torch
-from conftest import build_tiny_pipeline
+from tiny_fantasy import build_tiny_pipeline
 
 from fantasy_model.memory import check_offload, configure_memory
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from conftest import build_tiny_pipeline
+from tiny_fantasy import build_tiny_pipeline
 
 from fantasy_model.memory import (
     configure_memory,
@@ -36,7 +36,7 @@ def test_resident_bytes_follow_the_offload_grouping(tiny_adapter):
 
 
 def test_fp8_storage_accounting_matches_diffusers_casting(tiny_adapter):
-    from conftest import build_tiny_transformer
+    from tiny_fantasy import build_tiny_transformer
 
     from fantasy_model.expression_attention import install_expression_attention
 

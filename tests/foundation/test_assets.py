@@ -8,7 +8,13 @@ import sys
 import pytest
 import torch
 
-from exprbench.assets import all_assets, asset_path, cache_path, get_asset, register_asset
+from exprbench.assets import (
+    all_assets,
+    asset_path,
+    cache_path,
+    get_asset,
+    register_asset,
+)
 from exprbench.assets.registry import Asset, Derived, UrlSource
 from exprbench.assets.store import check_file, sha256_file
 from exprbench.errors import AssetError, ChecksumError

@@ -11,8 +11,17 @@ from PIL import Image
 
 from exprbench.assets import asset_path
 from exprbench.errors import InputError
-from exprbench.video import (VideoWriter, frame_timestamps, iter_frames, load_image, probe, read_resampled, read_video,
-                             resample_indices, write_video)
+from exprbench.video import (
+    VideoWriter,
+    frame_timestamps,
+    iter_frames,
+    load_image,
+    probe,
+    read_resampled,
+    read_video,
+    resample_indices,
+    write_video,
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,12 @@ import torch
 from PIL import Image
 
 from exprbench.assets import asset_path
-from exprbench.metrics.frames import crop_regions, face_region, resize_unit, to_unit_tensor
+from exprbench.metrics.frames import (
+    crop_regions,
+    face_region,
+    resize_unit,
+    to_unit_tensor,
+)
 from exprbench.video import load_image
 
 

@@ -9,7 +9,13 @@ import pytest
 
 from exprbench.metrics import MetricSpec, all_metrics, get_metric, register_metric
 from exprbench.metrics.psnr import PSNR
-from exprbench.protocol import PROTOCOL, PROTOCOL_VERSION, metric_protocol, protocol_dict, render_markdown
+from exprbench.protocol import (
+    PROTOCOL,
+    PROTOCOL_VERSION,
+    metric_protocol,
+    protocol_dict,
+    render_markdown,
+)
 
 
 def test_protocol_dict_is_json_and_carries_every_choice() -> None:

@@ -15,8 +15,19 @@ from multiexpr.config import BuildConfig
 from multiexpr.masks import face_mask
 from multiexpr.sources import discover
 from multiexpr.spans import shots_to_spans, span_indices
-from multiexpr.stages import (Candidate, ExpressivenessFilter, FaceCountFilter, FaceSizeFilter, FaceStage, LengthFilter,
-                              OverlapFilter, ProbeStage, SharpnessFilter, ShotSplitStage, SourceTask)
+from multiexpr.stages import (
+    Candidate,
+    ExpressivenessFilter,
+    FaceCountFilter,
+    FaceSizeFilter,
+    FaceStage,
+    LengthFilter,
+    OverlapFilter,
+    ProbeStage,
+    SharpnessFilter,
+    ShotSplitStage,
+    SourceTask,
+)
 
 CFG = BuildConfig()
 
