@@ -98,7 +98,7 @@ def _feature_cache_path(path: Path, metric: str, network: str, region: str) -> P
 def _cached_features(path: Path, metric, region: str, compute) -> np.ndarray:  # noqa: ANN001
     target = _feature_cache_path(path, metric.key, metric.network.name, region)
     if target.is_file():
-        return np.load(target)
+        return np.load(target, allow_pickle=False)
     feats = compute()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
