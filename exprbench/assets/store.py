@@ -194,7 +194,7 @@ def _from_local_dirs(asset: Asset, dst: Path) -> bool:
         candidate = folder / asset.filename
         if candidate.is_file():
             check_file(asset, candidate)
-            _install(asset, lambda tmp: shutil.copyfile(candidate, tmp), dst)
+            _install(asset, lambda tmp, src=candidate: shutil.copyfile(src, tmp), dst)
             log.info("%s: copied from local asset directory %s", asset.name, folder)
             return True
     return False
