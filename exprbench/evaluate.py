@@ -241,15 +241,14 @@ def _selected(options: EvalOptions, names: tuple[str, ...], mode: str) -> list[s
 def _face_row(item: Item, faces: _Faces, j: int, n: int, options: EvalOptions) -> dict:
     """The face-analysis metrics of face ``j``, with its coverage (frames where it was found)."""
     from exprbench.metrics import get_metric
+    from exprbench.metrics.face_reduce import reduce_frames
 
     track = faces.gen_track[j]
     present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
     row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
            "matched": bool(present.any()), "coverage": float(present.mean()) if n else 0.0}
     for name in _selected(options, FACE_METRICS, item.mode):
-        values = _face_metric_values(name, faces, j, n)
-        finite = np.isfinite(values)
-        row[get_metric(name).key] = float(values[finite].mean()) if finite.any() else math.nan
+        row[get_metric(name).key] = reduce_frames(_face_metric_values(name, faces, j, n)).value
     return row
 
 
