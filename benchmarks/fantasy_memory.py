@@ -1,8 +1,8 @@
 """Resident accelerator parameter bytes per memory mode for Wan2.1-I2V-14B-720P + FantasyPortrait.
 
 Everything is built on the meta device (no weights, no GPU); bytes follow the dtypes a GPU run
-loads (transformer, umT5 and the adapter in bf16; CLIP and the VAE in fp32, as diffusers
-recommends) and diffusers' offload grouping, via `fantasy_model.memory.resident_parameter_bytes`.
+loads (transformer, umT5 and the adapter's k/v projections in bf16; CLIP and the VAE in fp32, as
+diffusers recommends; the expression encoder in fp32, as the release runs it) and diffusers' offload grouping, via `fantasy_model.memory.resident_parameter_bytes`.
 Activations, the CUDA context and allocator overhead are not included.
 
     python benchmarks/fantasy_memory.py
@@ -60,7 +60,7 @@ def build_components() -> dict[str, torch.nn.Module]:
 DTYPES = {
     "text_encoder": torch.bfloat16,
     "image_encoder": torch.float32,
-    "expression_encoder": torch.bfloat16,
+    "expression_encoder": torch.float32,  # the release never casts its PortraitAdapter
     "transformer": torch.bfloat16,
     "vae": torch.float32,
 }

@@ -10,12 +10,17 @@ Two on-disk layouts are accepted (spec §9.2, §9.3):
   ``emo_proj_model.``, ``ip_adapter.blocks.{i}.cross_attn.[processor.]...`` and optionally ``pd_fpg.``.
 
 Both are normalised to one flat layout, then every key and shape is checked against the model
-before anything is copied; the first mismatch raises `CheckpointError` naming the file.
-The release loads with ``strict=False`` everywhere, which hides such mismatches.
+before anything is copied: a missing tensor or a wrong shape raises `CheckpointError` naming the
+file. Tensors the model has no place for (extra top-level parts of the ``.ckpt``, extra keys in a
+part, optimiser or EMA leftovers) are reported in one warning and dropped, because the release
+loads these files too (its ``.ckpt`` loader reads only the four named parts and ``pd_fpg.pth`` is
+loaded with ``strict=False``), so a file that works there must work here. The release's
+``strict=False`` also hides *missing* tensors; here those are errors.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -26,6 +31,7 @@ from fantasy_model.configs import OFFICIAL_ADAPTER, AdapterConfig
 from fantasy_model.expression_encoder import ExpressionEncoder
 
 ENCODER_PARTS = ("proj_model", "mouth_proj_model", "emo_proj_model")
+logger = logging.getLogger(__name__)
 _IP_KEY = re.compile(r"^blocks\.(\d+)\.cross_attn\.(?:processor\.)?(ip_adapter_single_stream_[kv]_proj\.weight)$")
 
 
@@ -52,10 +58,11 @@ def expected_shapes(config: AdapterConfig = OFFICIAL_ADAPTER) -> dict[str, tuple
     return shapes
 
 
-def _normalise_ip_key(key: str, path: Path) -> str:
+def _normalise_ip_key(key: str) -> str:
+    """Flat key of an ``ip_adapter`` tensor; keys of another form stay as they are (reported as extra)."""
     match = _IP_KEY.match(key)
     if match is None:
-        raise CheckpointError(f"{path}: unexpected ip_adapter key {key!r}; is this a FantasyPortrait checkpoint?")
+        return f"ip_adapter.{key}"
     return f"ip_adapter.blocks.{match.group(1)}.cross_attn.{match.group(2)}"
 
 
@@ -74,7 +81,7 @@ def read_adapter_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
             if key.startswith("pd_fpg."):
                 pd_fgc[key[len("pd_fpg.") :]] = tensor
             elif key.startswith("ip_adapter."):
-                adapter[_normalise_ip_key(key[len("ip_adapter.") :], path)] = tensor
+                adapter[_normalise_ip_key(key[len("ip_adapter.") :])] = tensor
             else:
                 adapter[key] = tensor
         return adapter, pd_fgc
@@ -82,36 +89,51 @@ def read_adapter_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[s
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # pickle errors carry no file name; add it
         raise CheckpointError(f"{path}: cannot be read as a weights-only torch checkpoint ({error})") from error
-    expected_parts = set(ENCODER_PARTS) | {"ip_adapter"}
-    if not isinstance(raw, dict) or set(raw) != expected_parts:
-        found = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
+    expected_parts = (*ENCODER_PARTS, "ip_adapter")
+    if not isinstance(raw, dict) or not set(expected_parts) <= set(raw):
+        found = sorted(map(str, raw)) if isinstance(raw, dict) else type(raw).__name__
         raise CheckpointError(f"{path}: expected a dict with parts {sorted(expected_parts)}, found {found}")
+    extra_parts = sorted(str(k) for k in raw if k not in expected_parts)
+    if extra_parts:
+        logger.warning("%s: ignoring %d top-level entries the adapter does not use: %s", path, len(extra_parts),
+                       ", ".join(extra_parts[:5]))
+    for part in expected_parts:
+        if not isinstance(raw[part], dict):
+            raise CheckpointError(f"{path}: part {part!r} is a {type(raw[part]).__name__}, expected a state dict")
     for part in ENCODER_PARTS:
         for key, tensor in raw[part].items():
             adapter[f"{part}.{key}"] = tensor
     for key, tensor in raw["ip_adapter"].items():
-        adapter[_normalise_ip_key(key, path)] = tensor
+        adapter[_normalise_ip_key(key)] = tensor
     return adapter, pd_fgc
 
 
 def check_tensors(
     tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], path: str | Path, what: str = ""
-) -> None:
-    """Raise `CheckpointError` on the first missing, unexpected or wrongly shaped tensor.
+) -> list[str]:
+    """Raise `CheckpointError` on the first missing or wrongly shaped tensor; return the unexpected keys.
 
     ``what`` names the kind of key in the message (e.g. ``"PD-FGC "``)."""
     missing = sorted(set(expected) - set(tensors))
     if missing:
         raise CheckpointError(f"{path}: missing {what}key {missing[0]!r} ({len(missing)} missing in total)")
-    unexpected = sorted(set(tensors) - set(expected))
-    if unexpected:
-        raise CheckpointError(
-            f"{path}: unexpected {what}key {unexpected[0]!r} ({len(unexpected)} unexpected in total)")
     for key in sorted(expected):
         if tuple(tensors[key].shape) != expected[key]:
             raise CheckpointError(
                 f"{path}: {what}key {key!r} has shape {tuple(tensors[key].shape)}, the model expects {expected[key]}"
             )
+    return sorted(set(tensors) - set(expected))
+
+
+def select_expected(
+    tensors: dict[str, torch.Tensor], expected: dict[str, tuple[int, ...]], path: str | Path, what: str = ""
+) -> dict[str, torch.Tensor]:
+    """`check_tensors`, then the expected tensors only; extras are named in one warning and dropped."""
+    unexpected = check_tensors(tensors, expected, path, what)
+    if unexpected:
+        logger.warning("%s: ignoring %d unexpected %stensors the model has no place for (first: %s)",
+                       path, len(unexpected), what, ", ".join(repr(k) for k in unexpected[:3]))
+    return {key: tensors[key] for key in expected}
 
 
 def load_adapter_weights(
@@ -126,7 +148,7 @@ def load_adapter_weights(
     layers = len(transformer.blocks)
     if layers != config.num_layers:
         raise CheckpointError(f"{path}: the transformer has {layers} blocks but the adapter config says {config.num_layers}")
-    check_tensors(adapter, expected_shapes(config), path)
+    adapter = select_expected(adapter, expected_shapes(config), path)
     for part in ENCODER_PARTS:
         prefix = f"{part}."
         state = {k[len(prefix) :]: v for k, v in adapter.items() if k.startswith(prefix)}

@@ -29,7 +29,7 @@ def main() -> None:
               help="Local Wan-AI/Wan2.1-I2V-14B-720P-Diffusers directory.")
 @click.option("--model-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="Local acvlab/FantasyPortrait directory (fantasyportrait_model.ckpt, face_det.onnx, face_landmark.onnx, pd_fpg.pth).")
-@click.option("--num-frames", default=81, show_default=True, help="Frames to generate (rounded down to 4k+1).")
+@click.option("--num-frames", default=81, show_default=True, help="Frames to generate at the output rate (rounded down to 4k+1).")
 @click.option("--max-size", default=720, show_default=True)
 @click.option("--steps", default=30, show_default=True)
 @click.option("--expression-cfg", default=4.0, show_default=True, help="Expression guidance (the release's portrait_cfg_scale).")
@@ -40,6 +40,10 @@ def main() -> None:
 @click.option("--mask-mode", type=click.Choice(["per_person", "official_compat"]), default="per_person", show_default=True)
 @click.option("--background", type=click.Choice(["all", "none"]), default="all", show_default=True,
               help="Whether non-face tokens see every person's expression tokens or none.")
+@click.option("--tracking", type=click.Choice(["continuous", "official_compat"]), default="continuous", show_default=True,
+              help="Driving-face tracking: one continuous track, or the release's per-frame re-detection (see fantasy_model.face_landmarks).")
+@click.option("--driving-fps", default=25.0, show_default=True,
+              help="Several driving videos are re-timed to this rate before features, as released; 0 keeps their own rate.")
 @click.option("--window", default=81, show_default=True, help="Frames per generation window (4k+1).")
 @click.option("--overlap", default=17, show_default=True, help="Frames shared by consecutive windows.")
 @click.option("--offload", type=click.Choice(["none", "model_cpu_offload", "group_offload", "sequential"]), default="model_cpu_offload", show_default=True)
@@ -47,8 +51,8 @@ def main() -> None:
 @click.option("--device", default="cuda", show_default=True)
 def animate(image_path: Path, driving_paths: tuple[Path, ...], face_boxes: tuple[str, ...], output: Path, wan_dir: Path,
             model_dir: Path, num_frames: int, max_size: int, steps: int, expression_cfg: float, text_cfg: float,
-            ip_scale: float, prompt: str, seed: int, mask_mode: str, background: str, window: int, overlap: int,
-            offload: str, fp8: bool, device: str) -> None:
+            ip_scale: float, prompt: str, seed: int, mask_mode: str, background: str, tracking: str, driving_fps: float,
+            window: int, overlap: int, offload: str, fp8: bool, device: str) -> None:
     """Animate IMAGE with the driving videos and write an mp4 to OUTPUT."""
     import numpy as np
     import PIL.Image
@@ -60,15 +64,17 @@ def animate(image_path: Path, driving_paths: tuple[Path, ...], face_boxes: tuple
         raise click.BadParameter(f"{len(face_boxes)} --face-box values for {len(driving_paths)} --driving videos")
     portrait = np.asarray(PIL.Image.open(image_path).convert("RGB"))
     videos = [read_video(p) for p in driving_paths]
-    fps = videos[0][1]
+    rates = [rate for _, rate in videos]
     options = generate.GenerationOptions(
         max_size=max_size, num_inference_steps=steps, guidance_scale=text_cfg, expression_guidance_scale=expression_cfg,
-        ip_scale=ip_scale, prompt=prompt, seed=seed, mask_mode=mask_mode, background=background,
-        window_frames=window, window_overlap=overlap,
+        ip_scale=ip_scale, prompt=prompt, seed=seed, mask_mode=mask_mode, background=background, tracking=tracking,
+        multi_person_fps=driving_fps or None, window_frames=window, window_overlap=overlap,
     )
+    fps = generate.generation_fps(rates, options)  # written at the generation rate, as released
     model = generate.FantasyPortrait(generate.ModelPaths.from_model_dir(wan_dir, model_dir), device=device, offload=offload, fp8=fp8)
     frames = generate.animate(
-        portrait, [v for v, _ in videos], [_parse_box(b) for b in face_boxes] or None, fps, num_frames, model=model, options=options
+        portrait, [v for v, _ in videos], [_parse_box(b) for b in face_boxes] or None, rates, num_frames,
+        model=model, options=options, output_fps=fps,
     )
     write_video(output, frames, fps)
     click.echo(f"wrote {len(frames)} frames to {output}")
@@ -79,17 +85,17 @@ def animate(image_path: Path, driving_paths: tuple[Path, ...], face_boxes: tuple
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pd-fgc", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Also bundle pd_fpg.pth as pd_fpg.*")
 def convert_checkpoint(ckpt: Path, output: Path, pd_fgc: Path | None) -> None:
-    """Check CKPT strictly against the full-size model and write it as flat safetensors to OUTPUT."""
+    """Check CKPT against the full-size model and write it as flat safetensors to OUTPUT (extras dropped)."""
     from fantasy_model.checkpoint import (
-        check_tensors,
         expected_shapes,
         read_adapter_file,
         save_flat_safetensors,
+        select_expected,
     )
     from fantasy_model.pd_fgc import load_fan_encoder
 
     adapter, bundled = read_adapter_file(ckpt)
-    check_tensors(adapter, expected_shapes(), ckpt)
+    adapter = select_expected(adapter, expected_shapes(), ckpt)
     extra = load_fan_encoder(pd_fgc).state_dict() if pd_fgc else bundled
     save_flat_safetensors(output, adapter, extra)
     click.echo(f"wrote {len(adapter)} adapter tensors{' + PD-FGC' if extra else ''} to {output}")

@@ -87,7 +87,10 @@ class ExpressionAttnProcessor(nn.Module):
     def expression_branch(self, attn: WanAttention, query: torch.Tensor, inputs: ExpressionInputs) -> torch.Tensor:
         """query: [B, L, H, D] (normed, shared with the text branch) -> [B, L, H*D]."""
         batch, length, heads, head_dim = query.shape
-        tokens = inputs.tokens.to(device=query.device, dtype=self.ip_adapter_single_stream_k_proj.weight.dtype)
+        # The compute dtype is the query's: under layerwise casting (fp8 storage) the projection
+        # weights are stored in float8 and upcast by a hook, so their storage dtype is not a valid
+        # input dtype for `F.linear`.
+        tokens = inputs.tokens.to(device=query.device, dtype=query.dtype)
         if tokens.shape[0] != batch:
             tokens = tokens.expand(batch, -1, -1, -1)
         frames, num_tokens = tokens.shape[1], tokens.shape[2]
@@ -95,8 +98,8 @@ class ExpressionAttnProcessor(nn.Module):
             raise ValueError(f"{length} video tokens cannot be split into {frames} latent frames")
         per_frame = length // frames
         q = query.reshape(batch * frames, per_frame, heads, head_dim)
-        k = self.ip_adapter_single_stream_k_proj(tokens).to(query.dtype).reshape(batch * frames, num_tokens, heads, head_dim)
-        v = self.ip_adapter_single_stream_v_proj(tokens).to(query.dtype).reshape(batch * frames, num_tokens, heads, head_dim)
+        k = self.ip_adapter_single_stream_k_proj(tokens).reshape(batch * frames, num_tokens, heads, head_dim)
+        v = self.ip_adapter_single_stream_v_proj(tokens).reshape(batch * frames, num_tokens, heads, head_dim)
         mask = None
         if inputs.attend is not None:
             mask = inputs.attend.to(query.device).unsqueeze(1).repeat(batch, 1, 1, 1)  # [B*T, 1, Lf, K]

@@ -1,8 +1,12 @@
 """Driving video -> per-frame 554-d PD-FGC expression features and face boxes.
 
-Differs from the release on purpose in one way: frames where no face is found are filled from the
-nearest frame that has one instead of being dropped, so features stay aligned with the video
-(the release silently shortens the sequence; spec §2.3, §14.5).
+Differs from the release on purpose in one way, in both tracking modes: frames where no face is
+found are filled from the nearest frame that has one instead of being dropped, so features stay
+aligned with the video (the release silently shortens the sequence; spec §2.3, §14.5).
+
+The per-frame boxes are the *landmark* boxes of the tracked face (min/max of its 222 smoothed
+points), which is what the release's `det_landmarks` returns and `compute_max_xy` uses for the
+mask's motion margins; detector boxes would give other margins.
 """
 
 from __future__ import annotations
@@ -15,7 +19,14 @@ import torch
 
 from fantasy_model.face_align import align_face, to_model_input
 from fantasy_model.face_detector import FaceDetector
-from fantasy_model.face_landmarks import FaceTracker, LandmarkModel
+from fantasy_model.face_landmarks import (
+    TRACKING_MODES,
+    FaceTracker,
+    LandmarkModel,
+    ReleaseTracker,
+    TrackingMode,
+    track_release,
+)
 from fantasy_model.pd_fgc import FanEncoder
 
 
@@ -48,18 +59,32 @@ def largest_box(boxes: np.ndarray) -> np.ndarray | None:
     return boxes[int(np.argmax(areas))].astype(np.float32)
 
 
-def track_faces(frames_bgr: list[np.ndarray], detector: FaceDetector, landmarks: LandmarkModel) -> DrivingTrack:
-    """Detect the largest face per frame, track its 222 landmarks, fill frames without a face."""
+def _track_continuous(frames_bgr: list[np.ndarray], detector: FaceDetector, landmarks: LandmarkModel):
     tracker = FaceTracker(landmarks)
     points: list[np.ndarray | None] = []
     boxes: list[np.ndarray | None] = []
     for frame in frames_bgr:
-        box = largest_box(detector.detect(frame)[0])
-        face = tracker(frame, box) if box is not None else None
-        if face is None:
-            tracker.reset()
+        face = None
+        if tracker.previous is not None:  # follow the face from its own landmarks
+            face = tracker(frame, None)
+        if face is None:  # not tracking, or just lost: detect again
+            box = largest_box(detector.detect(frame)[0])
+            face = tracker(frame, box) if box is not None else None
         points.append(None if face is None else face.points)
-        boxes.append(box if face is not None else None)
+        boxes.append(None if face is None else face.box)
+    return points, boxes
+
+
+def track_faces(
+    frames_bgr: list[np.ndarray], detector: FaceDetector, landmarks: LandmarkModel, mode: TrackingMode = "continuous"
+) -> DrivingTrack:
+    """Track the largest face's 222 landmarks (see `face_landmarks` for the modes), fill frames without one."""
+    if mode == "continuous":
+        points, boxes = _track_continuous(frames_bgr, detector, landmarks)
+    elif mode == "official_compat":
+        points, boxes = track_release(frames_bgr, ReleaseTracker(lambda image: detector.detect(image)[0], landmarks))
+    else:
+        raise ValueError(f"unknown tracking mode {mode!r}; choose one of {TRACKING_MODES}")
     detected = np.array([p is not None for p in points])
     source = nearest_valid_indices(detected)
     return DrivingTrack(
@@ -94,12 +119,16 @@ class ExpressionExtractor:
         self.encoder = encoder
         self.device = torch.device(device)
 
-    def __call__(self, frames_bgr: list[np.ndarray]) -> tuple[torch.Tensor, DrivingTrack]:
-        track = track_faces(frames_bgr, self.detector, self.landmarks)
+    def __call__(self, frames_bgr: list[np.ndarray], tracking: TrackingMode = "continuous") -> tuple[torch.Tensor, DrivingTrack]:
+        track = track_faces(frames_bgr, self.detector, self.landmarks, tracking)
         return encode_expressions(frames_bgr, track, self.encoder, self.device), track
 
     def detect_portrait_faces(self, image_bgr: np.ndarray) -> list[tuple[float, float, float, float]]:
         """Face boxes in the reference portrait, left to right (the release's person order)."""
         boxes, _ = self.detector.detect(image_bgr)
-        ordered = sorted(boxes.tolist(), key=lambda b: (b[0] + b[2]) / 2)
-        return [tuple(float(v) for v in b) for b in ordered]
+        return order_left_to_right(boxes)
+
+
+def order_left_to_right(boxes: np.ndarray) -> list[tuple[float, float, float, float]]:
+    ordered = sorted(np.asarray(boxes).tolist(), key=lambda b: (b[0] + b[2]) / 2)
+    return [tuple(float(v) for v in b) for b in ordered]

@@ -2,12 +2,19 @@
 
 Pre- and post-processing follow the release (spec §2.2): keep-ratio letterbox to 160x272 (W x H),
 BGR mean/std normalisation, distribution-focal box decoding over strides 8/16/32 with reg_max 7,
-score threshold 0.4 and hard NMS at IoU 0.3.
+score threshold 0.4 and hard NMS at IoU 0.3 over the 200 best candidates.
+
+The anchor grid of each stride has ceil(272 / stride) rows and ceil(160 / stride) columns: the
+release builds it with ``np.arange(272 / stride)``, so stride 32 gives 9 rows (8.5 rounded up) and
+45 anchors, and the network's outputs have exactly that length. `anchor_centres` derives the rows
+from the output length and refuses a length that is not a whole number of rows.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import math
 
 import cv2
 import numpy as np
@@ -17,6 +24,8 @@ STRIDES = (8, 16, 32)
 REG_MAX = 7
 MEAN_BGR = np.array([103.53, 116.28, 123.675], dtype=np.float32)
 STD_BGR = np.array([57.375, 57.12, 58.395], dtype=np.float32)
+NMS_CANDIDATES = 200
+"""The release's `hard_nms(candidate_size=200)`: only the 200 highest-scoring boxes enter NMS."""
 
 
 def onnx_session(path: str | Path, what: str):
@@ -39,9 +48,9 @@ def letterbox_matrix(width: int, height: int) -> np.ndarray:
     return shift @ scale @ centre
 
 
-def hard_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
-    """Indices kept by greedy NMS, best score first."""
-    order = np.argsort(scores)[::-1]
+def hard_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float, candidates: int = NMS_CANDIDATES) -> np.ndarray:
+    """Indices kept by greedy NMS, best score first, among the `candidates` best-scoring boxes."""
+    order = np.argsort(scores)[::-1][:candidates]
     keep = []
     while order.size:
         best = order[0]
@@ -56,20 +65,41 @@ def hard_nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.
     return np.array(keep, dtype=np.int64)
 
 
+def grid_shape(stride: int) -> tuple[int, int]:
+    """(rows, columns) of the release's anchor grid for one stride: ceil(272 / s) x ceil(160 / s)."""
+    return math.ceil(INPUT_HW[0] / stride), math.ceil(INPUT_HW[1] / stride)
+
+
+def anchor_centres(stride: int, count: int) -> np.ndarray:
+    """[count, 4] anchor centres (x, y, x, y) in detector-input pixels, row-major.
+
+    The number of rows comes from the network's output length `count`, with the columns of the
+    160-pixel-wide input; a length that is not whole rows means another model and is refused.
+    """
+    columns = grid_shape(stride)[1]
+    rows, rest = divmod(count, columns)
+    if rest or rows == 0:
+        raise ValueError(
+            f"face detector output for stride {stride} has {count} anchors, not a whole number of "
+            f"{columns}-anchor rows; is this the release's face_det.onnx?"
+        )
+    ys, xs = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()] * 2, axis=1).astype(np.float32) * stride
+
+
 def decode(scores: list[np.ndarray], distributions: list[np.ndarray], threshold: float, iou: float) -> tuple[np.ndarray, np.ndarray]:
     """Network outputs (per stride) -> boxes in detector-input pixels and their scores."""
-    dst_h, dst_w = INPUT_HW
     all_boxes, all_scores = [], []
     bins = np.arange(REG_MAX + 1, dtype=np.float32)
     for stride, score, dist in zip(STRIDES, scores, distributions, strict=True):
-        rows, cols = np.meshgrid(np.arange(dst_h // stride), np.arange(dst_w // stride), indexing="ij")
-        centres = np.stack([cols.ravel(), rows.ravel()] * 2, axis=1).astype(np.float32) * stride
+        score = score.reshape(score.shape[0], -1)
+        centres = anchor_centres(stride, score.shape[0])
         logits = dist.reshape(-1, REG_MAX + 1)
         probs = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
         distance = (probs @ bins).reshape(-1, 4) * stride
         all_boxes.append(centres + np.array([-1, -1, 1, 1], dtype=np.float32) * distance)
-        all_scores.append(score.reshape(len(centres), -1).max(axis=1))
+        all_scores.append(score.max(axis=1))
     boxes, confidences = np.concatenate(all_boxes), np.concatenate(all_scores)
     keep = confidences > threshold
     boxes, confidences = boxes[keep], confidences[keep]

@@ -5,13 +5,35 @@ times from the previous estimate; landmarks are smoothed over time with the rele
 One-Euro filter (`Smoother222`), and faces smaller than 96 px or with probability < 1e-4 are
 rejected (spec §2.3). The network input is the frame's pixels as decoded by OpenCV (BGR) / 255,
 which is what the release feeds it.
+
+Refinement follows the release's `FaceAlignment.forward`: the first crop is de-rotated by the eye
+roll of the previous landmarks in image space, but iterations 2 and 3 use the roll of the *crop-space*
+landmarks of the iteration before (the release's `euler[2]`), i.e. the residual tilt inside the
+previous crop, not the face's absolute tilt.
+
+Two trackers are provided (`TRACKING_MODES`):
+
+* ``"continuous"`` (default, `FaceTracker`): the largest face is detected once and followed from
+  its own landmarks with one smoother until it is lost; the detector runs again only then.
+* ``"official_compat"`` (`ReleaseTracker` + `track_release`): the release's `CameraDemo` and
+  `det_landmarks`: the detector runs on every frame and each detection starts a new track beside the
+  continuing ones, overlapping tracks (IoU > 0.12 of their landmark boxes) are de-duplicated by
+  keeping the larger landmark box, and the whole video is processed twice, the second pass seeded
+  with the first pass's box of the first frame.
+
+The default is ``"continuous"`` because it runs the detector about once per video instead of on
+every frame of two passes (about half the ONNX work), and because it keeps one smoother history:
+in the release a fresh detection that wins the de-duplication restarts smoothing, so landmarks can
+jitter between frames. ``"official_compat"`` is there to reproduce the release's features exactly.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -22,7 +44,10 @@ CROP = 128
 EXPAND = 0.15
 MIN_FACE = 96
 MIN_PROB = 1e-4
+DEDUP_IOU = 0.12
 LEFT_EYE_CORNER, RIGHT_EYE_CORNER = 74, 96
+TrackingMode = Literal["continuous", "official_compat"]
+TRACKING_MODES: tuple[str, ...] = ("continuous", "official_compat")
 
 
 def _rotation(centre: tuple[float, float], degrees: float, scale: float) -> np.ndarray:
@@ -68,6 +93,7 @@ class LandmarkResult:
     points: np.ndarray  # [222, 2] image pixels
     pitch_yaw: tuple[float, float]  # radians
     prob: float
+    crop_roll: float = 0.0  # degrees, eye roll of the landmarks in the crop they were measured in
 
 
 class LandmarkModel:
@@ -82,8 +108,13 @@ class LandmarkModel:
         crop = cv2.warpAffine(image, matrix, (CROP, CROP))
         blob = crop.transpose(2, 0, 1).astype(np.float32)[None] / 255.0
         landmarks, euler, prob = self.session.run(None, {self.input_name: blob})
-        points = np.reshape(landmarks[0], (2, -1)).T * CROP
-        return LandmarkResult(transform_points(points, matrix, invert=True), (float(euler[0, 0]), float(euler[0, 1])), float(np.ravel(prob)[0]))
+        crop_points = np.reshape(landmarks[0], (2, -1)).T * CROP
+        return LandmarkResult(
+            points=transform_points(crop_points, matrix, invert=True),
+            pitch_yaw=(float(euler[0, 0]), float(euler[0, 1])),
+            prob=float(np.ravel(prob)[0]),
+            crop_roll=eye_roll_degrees(crop_points),
+        )
 
     def __call__(self, image: np.ndarray, box: np.ndarray | None = None, previous: np.ndarray | None = None) -> LandmarkResult:
         if previous is not None:
@@ -94,7 +125,7 @@ class LandmarkModel:
             raise ValueError("need a face box or previous landmarks")
         result = self._infer(image, matrix)
         for _ in range(self.iterations - 1):
-            result = self._infer(image, crop_from_points(result.points, eye_roll_degrees(result.points)))
+            result = self._infer(image, crop_from_points(result.points, result.crop_roll))
         return result
 
 
@@ -154,7 +185,18 @@ class LandmarkSmoother:
 @dataclass
 class TrackedFace:
     points: np.ndarray
-    box: np.ndarray
+    box: np.ndarray  # landmark box (x0, y0, x1, y1) of the smoothed points
+
+
+def landmark_box(points: np.ndarray) -> np.ndarray:
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    return np.array([lo[0], lo[1], hi[0], hi[1]], dtype=np.float64)
+
+
+def next_face_size(points: np.ndarray, pitch_yaw: tuple[float, float]) -> float:
+    """The release's face scale for the next frame's smoothing: contour width, grown with head turn."""
+    pitch, yaw = (math.degrees(v) for v in pitch_yaw)
+    return float(np.linalg.norm(points[0] - points[32])) * (1.0 + (abs(pitch) + abs(yaw) * 0.6) / 18.0)
 
 
 class FaceTracker:
@@ -181,11 +223,122 @@ class FaceTracker:
             self.reset()
             return None
         points = self.smoother(result.points, self.face_size)
-        lo, hi = points.min(axis=0), points.max(axis=0)
-        if (hi - lo).min() < MIN_FACE:
+        box = landmark_box(points)
+        if min(box[2] - box[0], box[3] - box[1]) < MIN_FACE:
             self.reset()
             return None
-        pitch, yaw = (math.degrees(v) for v in result.pitch_yaw)
-        self.face_size = float(np.linalg.norm(points[0] - points[32])) * (1.0 + (abs(pitch) + abs(yaw) * 0.6) / 18.0)
+        self.face_size = next_face_size(points, result.pitch_yaw)
         self.previous = points
-        return TrackedFace(points=points, box=np.array([lo[0], lo[1], hi[0], hi[1]], dtype=np.float32))
+        return TrackedFace(points=points, box=box.astype(np.float32))
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """The release's `count_iou` (0 when the boxes do not overlap)."""
+    inter = abs(max(min(a[2], b[2]) - max(a[0], b[0]), 0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0))
+    if inter == 0:
+        return 0.0
+    area_a = abs((a[2] - a[0]) * (a[3] - a[1]))
+    area_b = abs((b[2] - b[0]) * (b[3] - b[1]))
+    return float(inter / (area_a + area_b - inter))
+
+
+def box_area(box: Sequence[float]) -> float:
+    return float((box[3] - box[1]) * (box[2] - box[0]))
+
+
+@dataclass(eq=False)  # tracks are compared by identity
+class ReleaseTrack:
+    """One `CameraDemo` tracking object: its box (detector box, then landmark box) and smoother."""
+
+    rect: np.ndarray
+    face_size: float
+    points: np.ndarray | None = None
+    smoother: LandmarkSmoother = field(default_factory=LandmarkSmoother)
+
+    @classmethod
+    def from_box(cls, box: Sequence[float]) -> ReleaseTrack:
+        rect = np.asarray(box, dtype=np.float64)
+        return cls(rect=rect, face_size=float(np.hypot(rect[2] - rect[0], rect[3] - rect[1])))
+
+
+def deduplicate(rects: Sequence[Sequence[float]], dropped: set[int]) -> set[int]:
+    """The release's pairwise de-duplication: of two tracks whose boxes overlap with IoU > 0.12 the
+    smaller box is dropped (the later one on equal areas). Loop order and the check of already
+    dropped tracks are the release's, so chains of overlaps resolve the same way."""
+    dropped = set(dropped)
+    if len(rects) < 2:
+        return dropped
+    for i, target in enumerate(rects):
+        if i in dropped:
+            continue
+        for j, other in enumerate(rects):
+            if j in dropped or i == j:
+                continue
+            if box_iou(target, other) > DEDUP_IOU:
+                dropped.add(i if box_area(target) - box_area(other) < 0 else j)
+    return dropped
+
+
+class ReleaseTracker:
+    """The release's `CameraDemo.forward`: re-detect every frame, track all faces, de-duplicate."""
+
+    def __init__(self, detect, landmarks: LandmarkModel) -> None:
+        self.detect = detect  # image -> [N, 4] boxes
+        self.landmarks = landmarks
+        self.tracks: list[ReleaseTrack] = []
+
+    def reset(self) -> None:
+        self.tracks = []
+
+    def __call__(self, image: np.ndarray, pre_rect: Sequence[float] | None = None) -> list[ReleaseTrack]:
+        # `pre_rect` replaces the detector only while nothing is tracked (the release's first frame
+        # of its second pass); afterwards every frame is detected again and all detections are added.
+        boxes = [pre_rect] if not self.tracks and pre_rect is not None else list(self.detect(image))
+        tracks = self.tracks + [ReleaseTrack.from_box(b) for b in boxes]
+        dropped: set[int] = set()
+        for index, track in enumerate(tracks):
+            if track.points is not None:
+                result = self.landmarks(image, previous=track.points)
+            else:
+                result = self.landmarks(image, box=track.rect)
+            if result.prob < MIN_PROB:
+                dropped.add(index)
+                continue
+            track.points = track.smoother(result.points, track.face_size)
+            track.rect = landmark_box(track.points)
+            if min(track.rect[2] - track.rect[0], track.rect[3] - track.rect[1]) < MIN_FACE:
+                dropped.add(index)
+            track.face_size = next_face_size(track.points, result.pitch_yaw)
+        dropped = deduplicate([t.rect for t in tracks], dropped)
+        self.tracks = [t for index, t in enumerate(tracks) if index not in dropped]
+        return self.tracks
+
+
+def largest_track(tracks: Sequence[ReleaseTrack]) -> ReleaseTrack | None:
+    """The release's choice per frame: the largest landmark box (the last of equal ones)."""
+    if not tracks:
+        return None
+    return sorted(tracks, key=lambda t: (t.rect[2] - t.rect[0]) * (t.rect[3] - t.rect[1]))[-1]
+
+
+def track_release(frames: Sequence[np.ndarray], tracker: ReleaseTracker) -> tuple[list[np.ndarray | None], list[np.ndarray | None]]:
+    """The release's two-pass `det_landmarks`: per frame, (landmarks of pass 2, landmark box of pass 1).
+
+    Pass 1 tracks the whole video and records the largest face's landmark box per frame; pass 2
+    starts again from the first of those boxes and tracks the frames pass 1 found a face in. None
+    marks a frame without a face (the release drops such frames; the caller decides).
+    """
+    rects: list[np.ndarray | None] = [None] * len(frames)
+    tracker.reset()
+    for k, frame in enumerate(frames):
+        face = largest_track(tracker(frame))
+        rects[k] = None if face is None else face.rect.copy()
+    tracker.reset()
+    points: list[np.ndarray | None] = [None] * len(frames)
+    for k, frame in enumerate(frames):
+        if rects[k] is None:
+            continue
+        face = largest_track(tracker(frame, pre_rect=rects[k]))
+        points[k] = None if face is None else face.points.copy()
+    tracker.reset()
+    return points, rects

@@ -17,7 +17,8 @@ def load_pipeline(wan_dir: str | Path, adapter_path: str | Path, dtype: torch.dt
 
     `wan_dir` is a local copy of `Wan-AI/Wan2.1-I2V-14B-720P-Diffusers` (subfolders transformer,
     vae, text_encoder, tokenizer, image_encoder, image_processor). The VAE and CLIP stay in fp32
-    as diffusers recommends for Wan; use `fantasy_model.memory.configure_memory` to place it.
+    as diffusers recommends for Wan, and the expression encoder in fp32 as the release runs it (its
+    `PortraitAdapter` is never cast); use `fantasy_model.memory.configure_memory` to place it.
     Returns (pipeline, PD-FGC tensors bundled in a flat safetensors adapter file, or {}).
     """
     from diffusers import (
@@ -42,7 +43,7 @@ def load_pipeline(wan_dir: str | Path, adapter_path: str | Path, dtype: torch.dt
         )
     transformer = WanTransformer3DModel.from_pretrained(wan_dir, subfolder="transformer", torch_dtype=dtype)
     install_expression_attention(transformer, OFFICIAL_ADAPTER.context_dim)
-    encoder = ExpressionEncoder(OFFICIAL_ADAPTER).to(dtype)
+    encoder = ExpressionEncoder(OFFICIAL_ADAPTER)
     pd_fgc = load_adapter_weights(adapter_path, encoder, transformer)
     pipe = FantasyPortraitPipeline(
         tokenizer=AutoTokenizer.from_pretrained(wan_dir, subfolder="tokenizer"),

@@ -2,8 +2,10 @@
 
 Architecture of Wang et al. 2023 (CVPR, "Progressive Disentangled Representation Learning for
 Fine-Grained Controllable Talking Head Synthesis") as used by FantasyPortrait (spec §2.5). Module
-names follow the released `pd_fpg.pth` so it loads without renaming; unlike the release
-(``strict=False``) loading here fails on any missing, unexpected or wrongly shaped tensor.
+names follow the released `pd_fpg.pth` so it loads without renaming. The release loads it with
+``strict=False``; here every tensor the encoder needs must be present with its shape (else
+`CheckpointError`), while extra tensors (the file may carry more of PD-FGC than the motion encoder)
+are reported in one warning and dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fantasy_model.checkpoint import CheckpointError, check_tensors
+from fantasy_model.checkpoint import CheckpointError, select_expected
 
 
 class ConvBlock(nn.Module):
@@ -139,15 +141,15 @@ def _strip_prefixes(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def load_fan_encoder_state(encoder: FanEncoder, state: dict[str, torch.Tensor], source: str | Path) -> FanEncoder:
-    """Copy a PD-FGC state dict into `encoder` with strict key and shape checks.
+    """Copy a PD-FGC state dict into `encoder`: every needed tensor with its shape, extras dropped.
 
     BatchNorm `num_batches_tracked` counters may be absent (old checkpoints); they do not affect eval.
     """
     state = _strip_prefixes(state)
     expected = {k: tuple(v.shape) for k, v in encoder.state_dict().items()
                 if k in state or not k.endswith("num_batches_tracked")}
-    check_tensors(state, expected, source, what="PD-FGC ")
-    encoder.load_state_dict(state, strict=False)
+    state = select_expected(state, expected, source, what="PD-FGC ")
+    encoder.load_state_dict(state, strict=False)  # only the optional counters can be absent here
     return encoder.eval()
 
 

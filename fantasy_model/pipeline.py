@@ -35,13 +35,23 @@ from fantasy_model.windowing import (
     split_into_windows,
 )
 
-DEFAULT_NEGATIVE_PROMPT = (
+WAN_NEGATIVE_PROMPT = (
     "色调艳丽，过曝，静态，细节模糊不清，字幕，风格，作品，画作，画面，静止，整体发灰，最差质量，低质量，JPEG压缩残留，"
     "丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，静止不动的画面，"
     "杂乱的背景，三条腿，背景人很多，倒着走"
 )
-"""The standard Wan negative prompt; only used when text guidance is on (cfg != 1)."""
-MULTI_PERSON_NEGATIVE_SUFFIX = "，人物嘴巴不停地说话"
+"""The standard Wan negative prompt."""
+STATIC_PERSON_PHRASE = "人物静止不动，静止，"
+"""("the person stands still, still,"): the release starts its negative prompt with it (`infer.py`)."""
+TALKING_PHRASE = "人物嘴巴不停地说话，"
+"""("the person's mouth keeps talking,"): the multi-person negative prompt starts with it (`infer_multi.py`)."""
+DEFAULT_NEGATIVE_PROMPT = STATIC_PERSON_PHRASE + WAN_NEGATIVE_PROMPT
+MULTI_PERSON_NEGATIVE_PROMPT = TALKING_PHRASE + DEFAULT_NEGATIVE_PROMPT
+
+
+def negative_prompt_for(people: int) -> str:
+    """The release's negative prompt for one or several people; used only with text guidance (cfg != 1)."""
+    return MULTI_PERSON_NEGATIVE_PROMPT if people > 1 else DEFAULT_NEGATIVE_PROMPT
 
 
 def official_sigmas(num_steps: int) -> np.ndarray:
@@ -133,7 +143,7 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
         *,
         num_frames: int | None = None,
         prompt: str = "",
-        negative_prompt: str = DEFAULT_NEGATIVE_PROMPT,
+        negative_prompt: str | None = None,
         prompt_embeds: torch.Tensor | None = None,
         negative_prompt_embeds: torch.Tensor | None = None,
         image_embeds: torch.Tensor | None = None,
@@ -154,7 +164,8 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
         per-frame face boxes in the driving video (they enlarge the face region as in the release).
         The clip length is min(F_i) (or `num_frames`) rounded down to 4k+1.
         `image_embeds` lets a caller keep the CLIP identity embedding of the original portrait while
-        `image` is a continuation frame (sliding-window mode).
+        `image` is a continuation frame (sliding-window mode). `negative_prompt` None picks the
+        release's prompt for the number of people (`negative_prompt_for`).
         """
         width, height = image.size
         if height % 16 or width % 16:
@@ -165,6 +176,8 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
         num_frames = round_down_to_4k1(min(available, num_frames or available))
         plan = plan_guidance(expression_guidance_scale, guidance_scale)
         device = self._execution_device
+        if negative_prompt is None:
+            negative_prompt = negative_prompt_for(len(expression_features))
 
         if self.scheduler.config.shift != shift:
             self.scheduler = FlowMatchEulerDiscreteScheduler.from_config(self.scheduler.config, shift=shift)
@@ -199,6 +212,7 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
         )
         if latents.shape[2] != latent_frame_count(num_frames):
             raise ValueError(f"latents have {latents.shape[2]} frames, expected {latent_frame_count(num_frames)}")
+        self.offload_vae()
 
         timesteps = self.scheduler.timesteps
         self._num_timesteps = len(timesteps)
@@ -226,6 +240,20 @@ class FantasyPortraitPipeline(WanImageToVideoPipeline):
             frames = self.decode_latents(latents, output_type)
         self.maybe_free_model_hooks()
         return FantasyPortraitOutput(frames=frames, face_regions=regions)
+
+    def offload_vae(self) -> bool:
+        """Under model CPU offload, move the VAE back to the CPU after encoding the first frame.
+
+        diffusers' hooks offload a model only when the *next* model in `model_cpu_offload_seq` runs;
+        the VAE is last in the sequence, so after `prepare_latents` it would stay on the accelerator
+        through the whole denoising loop (about 0.5 GiB that the memory accounting does not count).
+        Its hook loads it again for decoding. Returns whether a hook was found.
+        """
+        for hook in getattr(self, "_all_hooks", None) or []:
+            if getattr(hook, "model", None) is self.vae:
+                hook.offload()
+                return True
+        return False
 
     @torch.no_grad()
     def decode_latents(self, latents: torch.Tensor, output_type: str = "np"):

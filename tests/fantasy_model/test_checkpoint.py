@@ -83,7 +83,7 @@ def test_shape_mismatch_names_file_key_and_both_shapes(tmp_path, source):
     assert "(32, 31)" in message and "(32, 30)" in message
 
 
-def test_missing_and_unexpected_keys_are_reported(tmp_path, source):
+def test_missing_keys_are_errors(tmp_path, source):
     state, config = source
     missing = {k: v for k, v in state.items() if k != "ip_adapter.blocks.1.cross_attn.ip_adapter_single_stream_k_proj.weight"}
     path = tmp_path / "missing.safetensors"
@@ -91,9 +91,39 @@ def test_missing_and_unexpected_keys_are_reported(tmp_path, source):
     transformer, encoder = _fresh(config)
     with pytest.raises(CheckpointError, match="missing key 'ip_adapter.blocks.1"):
         load_adapter_weights(path, encoder, transformer)
-    extra = dict(state, **{"proj_model.extra.weight": torch.zeros(1)})
+
+
+def test_unexpected_keys_are_reported_and_dropped_in_the_flat_layout(tmp_path, source, caplog):
+    state, config = source
+    extra = dict(state, **{"proj_model.extra.weight": torch.zeros(1),
+                           "ip_adapter.blocks.0.cross_attn.norm_k.weight": torch.ones(3)})
+    path = tmp_path / "extra.safetensors"
     save_flat_safetensors(path, extra)
-    with pytest.raises(CheckpointError, match="unexpected key 'proj_model.extra.weight'"):
+    transformer, encoder = _fresh(config)
+    with caplog.at_level("WARNING", logger="fantasy_model.checkpoint"):
+        load_adapter_weights(path, encoder, transformer)
+    _assert_loaded(state, transformer, encoder)
+    assert "ignoring 2 unexpected" in caplog.text and "proj_model.extra.weight" in caplog.text and str(path) in caplog.text
+
+
+def test_official_ckpt_with_extra_parts_and_keys_loads(tmp_path, source, caplog):
+    """The release's loader reads the four named parts only and the DiT part with strict=False."""
+    state, config = source
+    parts = official_layout(state)
+    parts["optimizer"] = {"step": torch.tensor(3)}
+    parts["ip_adapter"]["blocks.0.cross_attn.processor.something_else"] = torch.zeros(2)
+    path = tmp_path / "fantasyportrait_model.ckpt"
+    torch.save(parts, path)
+    transformer, encoder = _fresh(config)
+    with caplog.at_level("WARNING", logger="fantasy_model.checkpoint"):
+        load_adapter_weights(path, encoder, transformer)
+    _assert_loaded(state, transformer, encoder)
+    assert "ignoring 1 top-level entries" in caplog.text and "optimizer" in caplog.text
+    assert "ip_adapter.blocks.0.cross_attn.processor.something_else" in caplog.text
+    # a required part that is absent is still an error
+    del parts["emo_proj_model"]
+    torch.save(parts, path)
+    with pytest.raises(CheckpointError, match="expected a dict with parts"):
         load_adapter_weights(path, encoder, transformer)
 
 
@@ -150,3 +180,18 @@ def test_pd_fgc_encoder_outputs_554_and_loads_strictly(tmp_path):
     state["emo_embed.1.weight"] = torch.zeros(31, 512)
     with pytest.raises(CheckpointError, match=r"emo_embed\.1\.weight.*\(31, 512\).*\(30, 512\)"):
         load_fan_encoder_state(FanEncoder(), state, path)
+
+
+def test_pd_fgc_extra_tensors_are_reported_and_dropped(tmp_path, caplog):
+    """pd_fpg.pth is loaded with strict=False in the release and may hold more than the motion encoder."""
+    torch.manual_seed(1)
+    reference = FanEncoder().eval()
+    state = dict(reference.state_dict())
+    state["audio_encoder.0.weight"] = torch.zeros(4, 4)
+    state["mouth_decoder.bias"] = torch.zeros(7)
+    path = tmp_path / "pd_fpg.pth"
+    torch.save(state, path)
+    with caplog.at_level("WARNING", logger="fantasy_model.checkpoint"):
+        loaded = load_fan_encoder(path)
+    assert "ignoring 2 unexpected PD-FGC tensors" in caplog.text and str(path) in caplog.text
+    torch.testing.assert_close(loaded.state_dict(), reference.state_dict(), rtol=0, atol=0)

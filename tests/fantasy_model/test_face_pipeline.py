@@ -21,6 +21,7 @@ from fantasy_model.face_detector import (
     STRIDES,
     FaceDetector,
     decode,
+    grid_shape,
     hard_nms,
     letterbox_matrix,
 )
@@ -68,15 +69,20 @@ def test_missing_faces_are_filled_from_the_nearest_frame():
     assert largest_box(np.zeros((0, 4))) is None
 
 
+RELEASE_ANCHORS = {8: 34 * 20, 16: 17 * 10, 32: 9 * 5}
+"""len(arange(272 / s)) * len(arange(160 / s)) per stride in the release: 272 / 32 = 8.5 gives 9 rows."""
+
+
 def _raw_outputs(cell_stride=16, row=5, col=3, distances=(2.0, 3.0, 1.0, 4.0)):
-    """Detector outputs with a single confident anchor whose box distances (in strides) are given."""
+    """Detector outputs of the release's lengths with one confident anchor (box distances in strides)."""
     scores, dists = [], []
     for stride in STRIDES:
-        n = (INPUT_HW[0] // stride) * (INPUT_HW[1] // stride)
+        n = RELEASE_ANCHORS[stride]
+        columns = INPUT_HW[1] // stride
         score = np.full(n, 0.01, np.float32)
         dist = np.full((n, 4, REG_MAX + 1), -10.0, np.float32)
         if stride == cell_stride:
-            index = row * (INPUT_HW[1] // stride) + col
+            index = row * columns + col
             score[index] = 0.9
             for side, d in enumerate(distances):
                 dist[index, side, int(d)] = 10.0
@@ -93,6 +99,34 @@ def test_detector_decoding_and_nms():
     np.testing.assert_allclose(boxes[0], [cx - 32, cy - 48, cx + 16, cy + 64], atol=0.01)
     overlapping = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
     assert hard_nms(overlapping, np.array([0.5, 0.9, 0.6]), 0.3).tolist() == [1, 2]
+
+
+def test_anchor_grid_has_the_release_counts():
+    assert {s: np.prod(grid_shape(s)) for s in STRIDES} == RELEASE_ANCHORS
+    assert grid_shape(32) == (9, 5)  # ceil(272 / 32) rows; floor division would give 8 rows, 40 anchors
+
+
+def test_decoding_reaches_the_last_stride_32_row():
+    """Row 8 of stride 32 (centre y = 256) exists only in the release's 9-row grid."""
+    scores, dists = _raw_outputs(cell_stride=32, row=8, col=2, distances=(1.0, 1.0, 1.0, 0.0))
+    boxes, confidences = decode(scores, dists, threshold=0.4, iou=0.3)
+    assert confidences.tolist() == pytest.approx([0.9])
+    np.testing.assert_allclose(boxes[0], [64 - 32, 256 - 32, 64 + 32, 256], atol=0.01)
+
+
+def test_detector_output_that_is_not_whole_rows_is_refused():
+    scores, dists = _raw_outputs()
+    scores[2], dists[2] = scores[2][:44], dists[2][:44]
+    with pytest.raises(ValueError, match="stride 32 has 44 anchors"):
+        decode(scores, dists, threshold=0.4, iou=0.3)
+
+
+def test_nms_considers_only_the_200_best_candidates():
+    """The release's hard_nms(candidate_size=200): with 250 disjoint boxes, the 200 best survive."""
+    boxes = np.array([[20 * i, 0, 20 * i + 10, 10] for i in range(250)], np.float32)
+    scores = np.linspace(0.5, 0.99, 250).astype(np.float32)
+    kept = hard_nms(boxes, scores, 0.3)
+    assert len(kept) == 200 and sorted(kept.tolist()) == list(range(50, 250))
 
 
 def test_letterbox_keeps_aspect_ratio_and_centres():

@@ -43,3 +43,14 @@ def test_fp8_storage_generates_on_gpu():
     assert any(p.dtype == torch.float8_e4m3fn for p in pipe.transformer.parameters())
     out = _generate(pipe)
     assert np.isfinite(out.frames).all()
+
+
+def test_model_offload_keeps_the_vae_off_the_gpu_while_denoising():
+    pipe = build_tiny_pipeline()
+    configure_memory(pipe, device="cuda", offload="model_cpu_offload")
+    vae_devices = []
+    pipe.transformer.register_forward_pre_hook(
+        lambda *_: vae_devices.append({p.device.type for p in pipe.vae.parameters()}))
+    out = _generate(pipe)
+    assert np.isfinite(out.frames).all()
+    assert vae_devices and all(devices == {"cpu"} for devices in vae_devices)
