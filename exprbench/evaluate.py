@@ -51,6 +51,8 @@ class EvalOptions:
     allow_short: bool = False
     require: tuple[str, ...] = ()
     metrics: tuple[str, ...] | None = None  # None: every metric of the protocol
+    device: str = "auto"  # pixel and feature metrics (auto: CUDA when present); face analysis stays on the CPU
+    batch_size: int | None = None  # frames (FVD: windows) per device batch; None: each metric's default
 
 
 @dataclass
@@ -69,21 +71,28 @@ _PAIRED: dict[str, object] = {}
 _SET: dict[str, object] = {}
 
 
-def _paired_metric(name: str):  # noqa: ANN202 - PairedVideoMetric
-    """One instance per process, so network weights (LPIPS) load once."""
+def _device_kwargs(device: str, batch_size: int | None) -> dict:
+    return {"device": device} if batch_size is None else {"device": device, "batch_size": batch_size}
+
+
+def _paired_metric(name: str, device: str = "auto", batch_size: int | None = None):  # noqa: ANN202
+    """One PairedVideoMetric instance per process and device, so network weights (LPIPS) load once."""
     from exprbench.metrics import get_metric
 
-    if name not in _PAIRED:
-        _PAIRED[name] = get_metric(name).factory()
-    return _PAIRED[name]
+    key = f"{name}|{device}|{batch_size}"
+    if key not in _PAIRED:
+        _PAIRED[key] = get_metric(name).factory(**_device_kwargs(device, batch_size))
+    return _PAIRED[key]
 
 
-def _set_metric(name: str):  # noqa: ANN202 - SetMetric; raises MetricUnavailable without weights
+def _set_metric(name: str, device: str = "auto", batch_size: int | None = None):  # noqa: ANN202
+    """One SetMetric per process and device; raises MetricUnavailable without weights."""
     from exprbench.metrics import get_metric
 
-    if name not in _SET:
-        _SET[name] = get_metric(name).factory()
-    return _SET[name]
+    key = f"{name}|{device}|{batch_size}"
+    if key not in _SET:
+        _SET[key] = get_metric(name).factory(**_device_kwargs(device, batch_size))
+    return _SET[key]
 
 
 # ---- feature cache for reference videos -------------------------------------------------------------
@@ -289,17 +298,17 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
             regions, valid = _ground_truth_views(item, faces, j, gt, n)
             if regions == []:
                 for name in _selected(options, PAIRED_METRICS, item.mode):
-                    row[_paired_metric(name).key] = math.nan
+                    row[_paired_metric(name, options.device, options.batch_size).key] = math.nan
                 continue
             gen_view = gen if regions is None else crop_regions(gen, regions)
             gt_view = gt if regions is None else crop_regions(gt, regions)
             for name in _selected(options, PAIRED_METRICS, item.mode):
-                metric = _paired_metric(name)
+                metric = _paired_metric(name, options.device, options.batch_size)
                 row[metric.key] = metric.score(gen_view, gt_view, valid).value
             for name in _selected(options, SET_METRICS, item.mode):
                 if name not in set_available:
                     continue
-                metric = _set_metric(name)
+                metric = _set_metric(name, options.device, options.batch_size)
                 if regions is None:
                     region_key, gen_set, gt_set = "full", gen, gt
                 else:  # cut the face region at the metric's input size, so it is resampled once
@@ -339,7 +348,7 @@ def _set_availability(options: EvalOptions) -> tuple[tuple[str, ...], dict[str, 
         if options.metrics is not None and name not in options.metrics:
             continue
         try:
-            _set_metric(name)
+            _set_metric(name, options.device, options.batch_size)
             available.append(name)
         except MetricUnavailable as exc:
             if name in options.require:
@@ -385,6 +394,7 @@ def _config(bench: Benchmark, results: Path, method: str, options: EvalOptions) 
     import importlib.metadata as md
 
     from exprbench.assets import all_assets, expected_digest
+    from exprbench.metrics.base import resolve_device
 
     packages = {}
     for name in ("torch", "mediapipe", "dlib-bin", "lpips", "torchmetrics", "pytorch-fid", "numpy", "av", "decord"):
@@ -399,6 +409,7 @@ def _config(bench: Benchmark, results: Path, method: str, options: EvalOptions) 
         "protocol": protocol_dict(), "packages": packages,
         "assets": {a.name: expected_digest(a) for a in all_assets()},
         "python": platform.python_version(), "platform": platform.platform(),
+        "device": str(resolve_device(options.device)),
     }
 
 
@@ -410,8 +421,10 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     ``keep_going``), or if a metric named in ``require`` is unavailable.
     """
     from exprbench.metrics import get_metric
+    from exprbench.metrics.base import resolve_device
 
     options = options or EvalOptions()
+    resolve_device(options.device)  # a CUDA request without CUDA fails here, before any work
     bench = load_benchmark(bench_root)
     results, out = Path(results), Path(out)
     items = bench.select(options.split, options.items)
@@ -449,7 +462,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
 
     set_scores: dict[str, dict] = {}
     for name in set_available:
-        metric = _set_metric(name)
+        metric = _set_metric(name, options.device, options.batch_size)
         for split in sorted({i.split for i in items}):
             metric.reset()
             split_ids = {i.id for i in items if i.split == split}

@@ -279,6 +279,22 @@ class FaceAnalysisRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ParityRule:
+    """How far a score may differ between devices (CPU vs CUDA) or batch sizes and still be the same score."""
+
+    psnr_abs_db: float = 1e-4
+    ssim_abs: float = 1e-5
+    lpips_abs: float = 1e-4
+    frechet_rel: float = 1e-3
+    face_metrics: str = "exact: face analysis (LMD, AED, APD, MAE, CSIM) runs on the CPU whatever --device says"
+    arithmetic: str = ("PSNR of 8-bit frames is an exact integer sum; PSNR of float frames and SSIM are float64 "
+                       "on every device; LPIPS and the FID/FVD networks run float32 with TF32 off; Frechet "
+                       "statistics are float64 on the CPU")
+    checked_by: str = ("tests/metrics/test_metrics_parity.py (CPU reference paths and batch sizes; on CUDA "
+                       "when present) and benchmarks/gpu_check.py (one benchmark item, CPU vs CUDA)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """The whole protocol: shared rules plus one entry per metric."""
 
@@ -287,6 +303,7 @@ class Protocol:
     face_region: FaceRegionRule = FaceRegionRule()
     frames: FrameRule = FrameRule()
     faces: FaceAnalysisRule = FaceAnalysisRule()
+    parity: ParityRule = ParityRule()
     nan_policy: str = ("A value that cannot be measured (face not found, too few frames) is NaN, never "
                        "0; means skip NaN and every aggregate carries a coverage figure")
     multi_items: str = ("Faces are associated with the portrait's faces (left to right, then IoU); each "
@@ -370,6 +387,8 @@ def render_markdown() -> str:
               for f in dataclasses.fields(p.face_region)]
     lines += ["", "### Face analysis and pairing", ""]
     lines += [f"- **{f.name}**: {_fmt(getattr(p.faces, f.name))}" for f in dataclasses.fields(p.faces)]
+    lines += ["", "### Device parity (CPU vs CUDA, any batch size)", ""]
+    lines += [f"- **{f.name}**: {_fmt(getattr(p.parity, f.name))}" for f in dataclasses.fields(p.parity)]
     lines += ["", "### Missing values", "", p.nan_policy, "", "### Multi-character items", "", p.multi_items]
     for m in p.metrics:
         lines += ["", f"## {m.title} (`{m.key}`)", "",

@@ -9,6 +9,7 @@ import click
 
 from exprbench.cli.common import progress_disabled
 from exprbench.evaluate import EvalOptions, evaluate
+from exprbench.metrics.base import resolve_device
 
 
 def _names(value: str) -> tuple[str, ...]:
@@ -28,12 +29,18 @@ def _names(value: str) -> tuple[str, ...]:
 @click.option("--keep-going", is_flag=True, help="Record per-item errors and score the rest.")
 @click.option("--allow-short", is_flag=True, help="Score results with fewer frames than required.")
 @click.option("--require", default="", help="Metrics whose unavailability is an error, e.g. fid,fvd.")
+@click.option("--device", default="auto", show_default=True,
+              help="auto, cpu, cuda or cuda:N for PSNR, SSIM, LPIPS, FID and FVD (face analysis runs on the CPU).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Frames (FVD: 16-frame windows) per device batch (default: each metric's own).")
 def eval_cmd(bench: Path, results: Path, method: str, out: Path, split: str, items: str, metric_names: str,
-             workers: int, keep_going: bool, allow_short: bool, require: str) -> None:
+             workers: int, keep_going: bool, allow_short: bool, require: str, device: str,
+             batch_size: int | None) -> None:
     """Score RESULTS/METHOD on BENCH: per_item.csv, summary.json and config.json in OUT."""
+    resolve_device(device)  # one-line error (exit 2) for --device cuda without CUDA, before any work
     options = EvalOptions(split=split, items=[i for i in items.split(",") if i] or None, workers=workers,
                           keep_going=keep_going, allow_short=allow_short, require=_names(require),
-                          metrics=_names(metric_names) or None)
+                          metrics=_names(metric_names) or None, device=device, batch_size=batch_size)
     summary = evaluate(bench, results, method, out, options, progress=not progress_disabled())
     for split_name, modes in summary["splits"].items():
         for mode, block in modes.items():

@@ -16,9 +16,10 @@ result so a stand-in number can never pass for a real FID.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -27,7 +28,7 @@ import numpy as np
 import torch
 
 from exprbench.assets import asset_path
-from exprbench.errors import AssetError, ChecksumError, ExprBenchError
+from exprbench.errors import AssetError, ChecksumError, ExprBenchError, InputError
 from exprbench.metrics.frames import Frames, frame_count, frame_size, resize_unit, to_unit_tensor
 from exprbench.metrics.frechet import FeatureStats, stats_distance
 from exprbench.protocol import MetricProtocol, metric_protocol
@@ -53,6 +54,49 @@ class MetricUnavailable(ExprBenchError):
                        f"'{self.fetch_command}' on a machine with internet, or put {filename} in "
                        "$EXPRBENCH_ASSET_DIR")
         super().__init__(message)
+
+
+def resolve_device(spec: str | torch.device = "auto") -> torch.device:
+    """``auto`` (CUDA when present, else CPU), ``cpu``, ``cuda`` or ``cuda:N``; a one-line error otherwise.
+
+    Why strict: asking for CUDA and silently getting the CPU would hide a broken CUDA install behind a
+    run that is 20x slower; asking for a GPU that does not exist must fail before any work starts.
+    """
+    text = str(spec).strip().lower()
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(text)
+    except RuntimeError as exc:
+        raise InputError(None, f"--device {spec!r} is not a device", "use auto, cpu, cuda or cuda:N") from exc
+    if device.type == "cpu":
+        return torch.device("cpu")
+    if device.type != "cuda":
+        raise InputError(None, f"--device {spec!r} is not supported", "use auto, cpu, cuda or cuda:N")
+    if not torch.cuda.is_available():
+        raise InputError(None, f"--device {spec} asked for CUDA, but torch {torch.__version__} sees no CUDA device",
+                         "install a CUDA build of torch and check nvidia-smi, or use --device cpu")
+    index = 0 if device.index is None else device.index
+    if index >= torch.cuda.device_count():
+        raise InputError(None, f"--device {spec}: there is no CUDA device {index} "
+                         f"({torch.cuda.device_count()} visible)", "use cuda:0 .. cuda:N-1 or check CUDA_VISIBLE_DEVICES")
+    return torch.device("cuda", index)
+
+
+@contextlib.contextmanager
+def exact_float32() -> Iterator[None]:
+    """Full float32 matrix and convolution arithmetic (no TF32) for metric networks, then restore.
+
+    Why: PyTorch lets cuDNN use TF32 for float32 convolutions by default, a 10-bit mantissa that moves
+    LPIPS and Inception features by about 1e-3 relative, outside the device-parity tolerances of
+    ``PROTOCOL.parity``; on the CPU these flags change nothing.
+    """
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
 def load_asset_or_unavailable(key: str, asset: str, what: str, filename: str) -> Path:
@@ -83,6 +127,18 @@ def _take(frames: Frames, rows: np.ndarray) -> Frames:
     return frames[rows] if isinstance(frames, np.ndarray) else frames[torch.from_numpy(rows)]
 
 
+def frames_to_device(frames: Frames, device: torch.device) -> Frames:
+    """uint8 arrays stay arrays on the CPU (``to_unit_tensor`` converts them); elsewhere a tensor on ``device``.
+
+    On CUDA the uint8 frames travel as they are, so the division by 255 happens on the GPU.
+    """
+    if device.type == "cpu":
+        return frames
+    if isinstance(frames, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(frames)).to(device, non_blocking=True)
+    return frames.to(device, non_blocking=True)
+
+
 class PairedVideoMetric(ABC):
     """A metric of generated frame i against reference frame i, reduced per video."""
 
@@ -92,7 +148,7 @@ class PairedVideoMetric(ABC):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.batch_size = batch_size
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.protocol: MetricProtocol = metric_protocol(self.name)
         self._values: list[np.ndarray] = []
 
@@ -125,14 +181,21 @@ class PairedVideoMetric(ABC):
             raise ValueError(f"valid mask has shape {mask.shape}, expected ({n},)")
         values = np.full(n, np.nan, dtype=np.float64)
         index = np.flatnonzero(mask)
-        target_size = frame_size(reference)
         for start in range(0, index.size, self.batch_size):
             rows = index[start:start + self.batch_size]
-            gen = resize_unit(to_unit_tensor(_take(generated, rows)), target_size)
-            ref = to_unit_tensor(_take(reference, rows))
-            values[rows] = self._score_batch(gen.to(self.device), ref.to(self.device))
+            values[rows] = self._score_rows(_take(generated, rows), _take(reference, rows))
         self._values.append(values)
         return values
+
+    def _score_rows(self, generated: Frames, reference: Frames) -> np.ndarray:
+        """One batch as given to ``update``: converted to float [0, 1] on the metric's device, then scored.
+
+        The conversion runs on the device (uint8 crosses the bus, a quarter of float32's bytes); a
+        subclass with an exact path for some inputs (PSNR on uint8) overrides this.
+        """
+        gen = resize_unit(to_unit_tensor(frames_to_device(generated, self.device)), frame_size(reference))
+        ref = to_unit_tensor(frames_to_device(reference, self.device))
+        return self._score_batch(gen, ref)
 
     def compute_video(self) -> VideoScore:
         """Reduce the frames given since the last call and start a new video."""
@@ -185,7 +248,7 @@ class SetMetric(ABC):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.batch_size = batch_size
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.protocol: MetricProtocol = metric_protocol(self.name)
         self.network = network if network is not None else self.default_network(self.device)
         self.reset()
@@ -237,7 +300,7 @@ class SetMetric(ABC):
         return feats
 
     def _run(self, batch: torch.Tensor) -> np.ndarray:
-        with torch.inference_mode():
+        with torch.inference_mode(), exact_float32():
             out = self.network.forward(batch.to(self.device))
         out = out.reshape(out.shape[0], -1).to("cpu", torch.float32).numpy()
         if out.shape[1] != self.network.dim:

@@ -18,7 +18,7 @@ import torch
 from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2, _inception_v3
 from torch import nn
 
-from exprbench.metrics.base import FeatureNetwork, SetMetric, load_asset_or_unavailable
+from exprbench.metrics.base import FeatureNetwork, SetMetric, frames_to_device, load_asset_or_unavailable
 from exprbench.metrics.frames import Frames, frame_count, prepare
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import FidProtocol, metric_protocol
@@ -89,7 +89,7 @@ class FID(SetMetric):
 
     def features(self, frames: Frames) -> np.ndarray:
         n = frame_count(frames)
-        out = [self._run(prepare(frames[i:i + self.batch_size], self.protocol.size))
+        out = [self._run(prepare(frames_to_device(frames[i:i + self.batch_size], self.device), self.protocol.size))
                for i in range(0, n, self.batch_size)]
         return np.concatenate(out) if out else np.zeros((0, self.network.dim), dtype=np.float32)
 

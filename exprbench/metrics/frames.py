@@ -29,19 +29,24 @@ def frame_count(frames: Frames) -> int:
 
 def frame_size(frames: Frames) -> tuple[int, int]:
     """(H, W) of uint8 (T, H, W, 3) or float (T, 3, H, W) frames."""
-    if isinstance(frames, np.ndarray):
+    if isinstance(frames, np.ndarray) or frames.dtype == torch.uint8:
         return int(frames.shape[1]), int(frames.shape[2])
     return int(frames.shape[2]), int(frames.shape[3])
 
 
 def to_unit_tensor(frames: Frames) -> torch.Tensor:
-    """``(T, 3, H, W)`` float32 in [0, 1] from uint8 ``(T, H, W, 3)`` or an already converted tensor."""
+    """``(T, 3, H, W)`` float32 in [0, 1] from uint8 ``(T, H, W, 3)`` (array, or tensor on any device)
+    or an already converted tensor; a tensor stays on its device."""
     if isinstance(frames, np.ndarray):
         if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"expected (T, H, W, 3) uint8 RGB frames, got {frames.dtype} {frames.shape}")
         if not frames.flags.writeable:  # decoders may hand out read-only buffers; torch wants writable ones
             frames = frames.copy()
-        return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)
+        frames = torch.from_numpy(np.ascontiguousarray(frames))
+    if frames.dtype == torch.uint8:
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"expected (T, H, W, 3) uint8 RGB frames, got {tuple(frames.shape)}")
+        return frames.permute(0, 3, 1, 2).float().div_(255.0)
     if frames.dtype != torch.float32 or frames.ndim != 4 or frames.shape[1] != 3:
         raise ValueError(f"expected (T, 3, H, W) float32 frames in [0, 1], got {frames.dtype} {tuple(frames.shape)}")
     return frames

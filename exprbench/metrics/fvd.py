@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import torch
 
-from exprbench.metrics.base import FeatureNetwork, SetMetric, load_asset_or_unavailable
+from exprbench.metrics.base import FeatureNetwork, SetMetric, frames_to_device, load_asset_or_unavailable
 from exprbench.metrics.frames import Frames, frame_count, prepare
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import FvdProtocol, metric_protocol
@@ -76,7 +76,7 @@ class FVD(SetMetric):
         windows = fvd_windows(frame_count(frames))
         out = []
         for i in range(0, len(windows), self.batch_size):
-            clips = [prepare(frames[a:b], self.protocol.size).permute(1, 0, 2, 3)  # (3, T, H, W)
+            clips = [prepare(frames_to_device(frames[a:b], self.device), self.protocol.size).permute(1, 0, 2, 3)
                      for a, b in windows[i:i + self.batch_size]]
             out.append(self._run(torch.stack(clips) * (hi - lo) + lo))
         return np.concatenate(out) if out else np.zeros((0, self.network.dim), dtype=np.float32)

@@ -4,7 +4,8 @@ The network is lpips 0.1.4's ``LPIPS(net='alex', version='0.1')``: its v0.1 line
 lpips wheel, and its ImageNet AlexNet backbone (which lpips would download from download.pytorch.org)
 comes from the checksummed ``lpips_alexnet`` asset. Built with ``pnet_rand=True`` so lpips never
 tries the network, then the backbone is loaded strictly, so a missing or misnamed tensor fails
-loudly instead of leaving random weights. Built once per process and device.
+loudly instead of leaving random weights. Built once per process and device; on CUDA it runs with
+TF32 off (``exact_float32``) so values match the CPU within ``PROTOCOL.parity``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import lpips as lpips_lib
 import numpy as np
 import torch
 
-from exprbench.metrics.base import PairedVideoMetric, load_asset_or_unavailable
+from exprbench.metrics.base import PairedVideoMetric, exact_float32, load_asset_or_unavailable
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import LpipsProtocol, metric_protocol
 
@@ -62,7 +63,7 @@ class LPIPS(PairedVideoMetric):
 
     def _score_batch(self, generated: torch.Tensor, reference: torch.Tensor) -> np.ndarray:
         lo, hi = self.protocol.value_range
-        with torch.inference_mode():
+        with torch.inference_mode(), exact_float32():
             values = self.network(generated * (hi - lo) + lo, reference * (hi - lo) + lo)
         return values.reshape(-1).cpu().numpy().astype(np.float64)
 
