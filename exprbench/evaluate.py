@@ -71,6 +71,11 @@ _PAIRED: dict[str, object] = {}
 _SET: dict[str, object] = {}
 
 
+def metric_instance_key(name: str, device: str = "auto", batch_size: int | None = None) -> str:
+    """The per-process cache key of a metric instance (tests put stand-in networks under it)."""
+    return f"{name}|{device}|{batch_size}"
+
+
 def _device_kwargs(device: str, batch_size: int | None) -> dict:
     return {"device": device} if batch_size is None else {"device": device, "batch_size": batch_size}
 
@@ -79,7 +84,7 @@ def _paired_metric(name: str, device: str = "auto", batch_size: int | None = Non
     """One PairedVideoMetric instance per process and device, so network weights (LPIPS) load once."""
     from exprbench.metrics import get_metric
 
-    key = f"{name}|{device}|{batch_size}"
+    key = metric_instance_key(name, device, batch_size)
     if key not in _PAIRED:
         _PAIRED[key] = get_metric(name).factory(**_device_kwargs(device, batch_size))
     return _PAIRED[key]
@@ -89,7 +94,7 @@ def _set_metric(name: str, device: str = "auto", batch_size: int | None = None):
     """One SetMetric per process and device; raises MetricUnavailable without weights."""
     from exprbench.metrics import get_metric
 
-    key = f"{name}|{device}|{batch_size}"
+    key = metric_instance_key(name, device, batch_size)
     if key not in _SET:
         _SET[key] = get_metric(name).factory(**_device_kwargs(device, batch_size))
     return _SET[key]

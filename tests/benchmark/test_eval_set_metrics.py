@@ -31,7 +31,7 @@ def _pooled(x: torch.Tensor) -> torch.Tensor:
 def stand_ins(monkeypatch):
     fid = FID(network=FeatureNetwork(name="STAND-IN quadrant pooling (not Inception)", forward=_pooled, dim=24))
     fvd = FVD(network=FeatureNetwork(name="STAND-IN quadrant pooling (not I3D)", forward=_pooled, dim=24))
-    monkeypatch.setattr(ev, "_SET", {"fid": fid, "fvd": fvd})
+    monkeypatch.setattr(ev, "_SET", {ev.metric_instance_key("fid"): fid, ev.metric_instance_key("fvd"): fvd})
     return fid, fvd
 
 
