@@ -20,14 +20,13 @@ import math
 import os
 import platform
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from exprbench import __version__
+from exprbench import __version__, eval_resume
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.benchmark.results import ResultCheck, check_result, validate_results
 from exprbench.errors import ExprBenchError, InputError
@@ -64,6 +63,7 @@ class ItemOutcome:
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # metric -> side -> (n, d)
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    decode_errors: int = 0  # decoder messages while decoding the generated video (exprbench.decode_log)
 
 
 # ---- per-process model state -------------------------------------------------------------------------
@@ -279,61 +279,34 @@ def _ground_truth_views(item: Item, faces: _Faces, j: int, gt: np.ndarray, n: in
 
 def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOptions,
                set_available: tuple[str, ...]) -> ItemOutcome:
-    """Score one item: decode once, analyse faces once, every metric per face."""
-    from exprbench.metrics import crop_regions, prepare
-    from exprbench.video import read_video
+    """Score one item: analyse faces once, every metric per face; videos stream in chunks."""
+    from exprbench.eval_paired import score_paired
+    from exprbench.video import VideoFrames
 
     outcome = ItemOutcome(item_id=item.id)
     n = min(item.frames, check.info.n_frames)
     start = time.perf_counter()
-    gen_frames = read_video(check.info, list(range(n)))
+    gen_frames = VideoFrames(check.info, list(range(n)))  # decoded lazily, chunk by chunk, per pass
     outcome.timings["decode"] = time.perf_counter() - start
 
     start = time.perf_counter()
     faces = _analyse_item(bench, item, gen_frames)
     outcome.timings["faces"] = time.perf_counter() - start
+    outcome.decode_errors = gen_frames.report.errors  # the first pass decodes it alone (exprbench.decode_log)
 
     start = time.perf_counter()
     rows = [_face_row(item, faces, j, n, options) for j in range(item.n_faces)]
     if item.mode == "self":
-        gt = read_video(bench.path(item.ground_truth), list(range(n)))
-        # protocol: a generated video of another size is resized to the ground truth's before pixel metrics
-        gen = gen_frames if gen_frames.shape[1:3] == gt.shape[1:3] else prepare(gen_frames, gt.shape[1:3])
-        for j, row in enumerate(rows):
-            regions, valid = _ground_truth_views(item, faces, j, gt, n)
-            if regions == []:
-                for name in _selected(options, PAIRED_METRICS, item.mode):
-                    row[_paired_metric(name, options.device, options.batch_size).key] = math.nan
-                continue
-            gen_view = gen if regions is None else crop_regions(gen, regions)
-            gt_view = gt if regions is None else crop_regions(gt, regions)
-            for name in _selected(options, PAIRED_METRICS, item.mode):
-                metric = _paired_metric(name, options.device, options.batch_size)
-                row[metric.key] = metric.score(gen_view, gt_view, valid).value
-            for name in _selected(options, SET_METRICS, item.mode):
-                if name not in set_available:
-                    continue
-                metric = _set_metric(name, options.device, options.batch_size)
-                if regions is None:
-                    region_key, gen_set, gt_set = "full", gen, gt
-                else:  # cut the face region at the metric's input size, so it is resampled once
-                    region_key = f"face{j}:{hashlib.sha1(str(regions).encode()).hexdigest()}"
-                    gen_set = crop_regions(gen, regions, size=metric.protocol.size)
-                    gt_set = crop_regions(gt, regions, size=metric.protocol.size)
-                ref = _cached_features(bench.path(item.ground_truth), metric, region_key,
-                                       lambda frames=gt_set, metric=metric: metric.features(frames))
-                sides = outcome.features.setdefault(name, {"generated": [], "reference": []})
-                sides["generated"].append(metric.features(gen_set))
-                sides["reference"].append(ref)
+        score_paired(bench, item, faces, rows, gen_frames, options, set_available, outcome)
     outcome.timings["metrics"] = time.perf_counter() - start
     outcome.rows = rows
     return outcome
 
 
 def _score_safely(args: tuple) -> ItemOutcome:
-    bench, item, check, options, set_available = args
+    bench, item, check, options, set_available, partial, key = args
     try:
-        return score_item(bench, item, check, options, set_available)
+        outcome = score_item(bench, item, check, options, set_available)
     except ExprBenchError as exc:
         if not options.keep_going:
             raise
@@ -343,6 +316,8 @@ def _score_safely(args: tuple) -> ItemOutcome:
             raise
         log.exception("%s: scoring failed", item.id)
         return ItemOutcome(item_id=item.id, error=f"{type(exc).__name__}: {exc}")
+    eval_resume.save(partial, key, outcome)  # kept on disk at once: a killed run resumes from here
+    return outcome
 
 
 def _set_availability(options: EvalOptions) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -441,24 +416,37 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
         checks = validate_results(bench, results, method, items, options.allow_short)
     set_available, unavailable = _set_availability(options)
     errors = {c.item.id: c.problem for c in checks if not c.ok}
-    jobs = [(bench, c.item, c, options, set_available) for c in checks if c.ok]
+    partial = eval_resume.partial_dir(out)
+    keys = {c.item.id: eval_resume.item_key(bench, c.item, c, options, set_available) for c in checks if c.ok}
+    done = {i: o for i, k in keys.items() if (o := eval_resume.load(partial, k)) is not None}
+    jobs = [(bench, c.item, c, options, set_available, partial, keys[c.item.id])
+            for c in checks if c.ok and c.item.id not in done]
+    if done:
+        log.info("resuming: %d of %d items already scored in %s", len(done), len(keys), partial)
 
     from tqdm import tqdm
 
-    outcomes: list[ItemOutcome] = []
-    bar = tqdm(total=len(jobs), desc=f"eval {method}", unit="item", disable=not progress)
-    if options.workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
+    from exprbench.workers import stop_workers, worker_pool
 
-        with ProcessPoolExecutor(options.workers, mp_context=mp.get_context("spawn")) as pool:
+    scored: list[ItemOutcome] = []
+    bar = tqdm(total=len(keys), initial=len(done), desc=f"eval {method}", unit="item", disable=not progress)
+    if options.workers > 1 and len(jobs) > 1:
+        pool = worker_pool(options.workers)
+        try:
             for outcome in pool.map(_score_safely, jobs):
-                outcomes.append(outcome)
+                scored.append(outcome)
                 bar.update()
+        except BaseException:  # Ctrl-C or a failed item: stop now; finished items are in OUT/.partial
+            stop_workers(pool)
+            raise
+        pool.shutdown()
     else:
         for job in jobs:
-            outcomes.append(_score_safely(job))
+            scored.append(_score_safely(job))
             bar.update()
     bar.close()
+    by_id = {**done, **{o.item_id: o for o in scored}}
+    outcomes = [by_id[c.item.id] for c in checks if c.item.id in by_id]  # item order, however they were scored
 
     errors.update({o.item_id: o.error for o in outcomes if o.error})
     rows = [r for o in outcomes for r in o.rows]
@@ -489,6 +477,11 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     summary.update({"method": method, "benchmark": bench.name,
                     "timings": {k: float(sum(o.timings.get(k, 0.0) for o in outcomes))
                                 for k in ("decode", "faces", "metrics")}})
+    damaged = {o.item_id: o.decode_errors for o in outcomes if o.decode_errors}
+    summary["decode_errors"] = {"total": int(sum(damaged.values())), "items": damaged}
+    if damaged:
+        log.warning("%d result video(s) have decoder errors (damaged files, concealed by the decoder; their scores "
+                    "are unreliable): %s", len(damaged), ", ".join(f"{k} ({v})" for k, v in damaged.items()))
     out.mkdir(parents=True, exist_ok=True)
     _atomic_text(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
     _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
@@ -500,6 +493,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
         record = json.loads(record_path.read_text()) if record_path.is_file() else {}
         record["method_version"] = version
         _atomic_text(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    eval_resume.finish(out)
     return summary
 
 

@@ -8,6 +8,12 @@ reproducible if every component sees the same frames. Decisions made here:
   that are not there) are therefore clamped to what exists, and a truncated file reports fewer frames.
 - Reading uses decord in bounded chunks (the fastest CPU decoder here) and falls back to PyAV when
   decord cannot open or decode a file. A per-file deadline stops a decode that makes no progress.
+  Chunks are bounded in bytes as well as frames (``CHUNK_BYTES``), so an 8K video is read a few
+  frames at a time and peak memory does not depend on resolution times chunk length.
+- Decoder messages (FFmpeg's ``[h264 @ 0x...] error while decoding MB ...``) are captured at the
+  file-descriptor level while frames decode, counted in a ``DecodeReport`` and summarised in one
+  warning per file, instead of flooding stderr: a damaged file is concealed by the decoder and would
+  otherwise be scored silently (``exprbench.decode_log``).
 - Resampling to a target fps is by timestamps: output frame k shows the source frame whose
   presentation interval contains t = k / fps (sample-and-hold, as a player would show it), so
   variable-frame-rate sources and gaps are handled frame-accurately.
@@ -30,11 +36,13 @@ from pathlib import Path
 import av
 import numpy as np
 
+from exprbench.decode_log import DecodeReport, decoding, warn_once
 from exprbench.errors import InputError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK = 32
+CHUNK_BYTES = 256 * 2**20  # at most this many bytes of decoded RGB per chunk (at least one frame)
 DEFAULT_TIMEOUT_S = 600.0
 
 
@@ -94,7 +102,8 @@ def _rotation(path: Path) -> int:
     """
     container = _open_container(path)
     try:
-        frame = next(container.decode(container.streams.video[0]), None)
+        with decoding(DecodeReport()):  # silenced here; counted when the frames are read
+            frame = next(container.decode(container.streams.video[0]), None)
         return int(frame.rotation) % 360 if frame is not None else 0
     except av.error.FFmpegError:
         return 0
@@ -165,28 +174,35 @@ class _Deadline:
                              "the file may be damaged; re-encode it, or raise --decode-timeout")
 
 
-def _decord_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline) -> Iterator[np.ndarray]:
+def _decord_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline,
+                   report: DecodeReport) -> Iterator[np.ndarray]:
     import decord
 
-    reader = decord.VideoReader(str(info.path), num_threads=2)
-    limit = min(len(reader), info.n_frames)
-    for start in range(0, len(indices), chunk):
-        deadline.check()
-        batch = list(indices[start:start + chunk])
-        if batch[-1] >= limit:
-            raise InputError(info.path, f"decord sees only {limit} of the {info.n_frames} frames present")
-        yield reader.get_batch(batch).asnumpy()
+    with decoding(report):  # for the reader's whole life: it decodes ahead in its own thread
+        reader = decord.VideoReader(str(info.path), num_threads=2)
+        limit = min(len(reader), info.n_frames)
+        for start in range(0, len(indices), chunk):
+            deadline.check()
+            batch = list(indices[start:start + chunk])
+            if batch[-1] >= limit:
+                raise InputError(info.path, f"decord sees only {limit} of the {info.n_frames} frames present")
+            yield reader.get_batch(batch).asnumpy()
+        del reader
 
 
-def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline) -> Iterator[np.ndarray]:
+def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline,
+                 report: DecodeReport) -> Iterator[np.ndarray]:
     """Sequential decode that keeps only the requested frames (indices must be non-decreasing)."""
     container = _open_container(info.path)
+    scope = decoding(report)
+    scope.__enter__()
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         wanted = iter(indices)
         target = next(wanted, None)
         buffer: list[np.ndarray] = []
+        position = -1
         for position, frame in enumerate(container.decode(stream)):
             deadline.check()
             if target is None:
@@ -209,6 +225,7 @@ def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: 
         raise InputError(info.path, f"decoding failed: {exc}", "the file is corrupt; re-encode it") from None
     finally:
         container.close()
+        scope.__exit__(None, None, None)
 
 
 def iter_frames(
@@ -217,13 +234,17 @@ def iter_frames(
     chunk: int = DEFAULT_CHUNK,
     timeout: float = DEFAULT_TIMEOUT_S,
     backend: str = "auto",
+    report: DecodeReport | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield RGB uint8 arrays of shape (n<=chunk, H, W, 3), upright, for ``indices`` (default: all frames).
 
-    Memory stays bounded by ``chunk`` frames. ``backend`` is ``auto`` (decord, PyAV on failure),
-    ``decord`` or ``pyav``.
+    Memory stays bounded by ``chunk`` frames and ``CHUNK_BYTES``. ``backend`` is ``auto`` (decord,
+    PyAV on failure), ``decord`` or ``pyav``. Decoder error messages are counted into ``report``
+    (pass one to read the count) and summarised in one warning per file instead of printed.
     """
     info = path if isinstance(path, VideoInfo) else probe(path)
+    report = DecodeReport() if report is None else report
+    chunk = chunk_frames(info.width, info.height, chunk)
     if indices is None:
         indices = range(info.n_frames)
     if any(b < a for a, b in zip(indices, indices[1:])):
@@ -235,9 +256,10 @@ def iter_frames(
     emitted = 0
     if backend in ("auto", "decord"):
         try:
-            for frames in _decord_chunks(info, indices, chunk, deadline):
+            for frames in _decord_chunks(info, indices, chunk, deadline, report):
                 emitted += len(frames)
                 yield frames  # decord applies the display rotation itself
+            warn_once(info.path, report)
             return
         except InputError:
             raise
@@ -245,8 +267,42 @@ def iter_frames(
             if backend == "decord":
                 raise InputError(info.path, f"decord could not decode it: {str(exc).splitlines()[0]}") from None
             log.info("%s: decord failed (%s); falling back to PyAV", info.path, str(exc).splitlines()[0])
-    for frames in _pyav_chunks(info, indices[emitted:], chunk, deadline):
+    for frames in _pyav_chunks(info, indices[emitted:], chunk, deadline, report):
         yield _rotate(frames, info.rotation)
+    warn_once(info.path, report)
+
+
+def chunk_frames(width: int, height: int, chunk: int = DEFAULT_CHUNK) -> int:
+    """Frames per chunk: ``chunk``, fewer when that many frames would exceed ``CHUNK_BYTES``."""
+    return max(1, min(chunk, CHUNK_BYTES // max(1, width * height * 3)))
+
+
+class VideoFrames:
+    """Frames of a file, decoded lazily chunk by chunk each time it is iterated: a stand-in for a
+    (T, H, W, 3) array where only ``shape`` and chunked iteration are needed, so a long or large
+    video never sits in memory whole. ``report`` counts decoder messages of the first full pass
+    (later passes decode the same bytes, so they would only repeat it)."""
+
+    def __init__(self, path: str | Path | VideoInfo, indices: Sequence[int] | None = None,
+                 chunk: int = DEFAULT_CHUNK) -> None:
+        self.info = path if isinstance(path, VideoInfo) else probe(path)
+        self.indices = list(range(self.info.n_frames) if indices is None else indices)
+        self.chunk = chunk
+        self.report = DecodeReport()
+        self._counted = False
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.indices), self.info.height, self.info.width, 3)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        report = DecodeReport() if self._counted else self.report
+        for frames in iter_frames(self.info, self.indices, chunk=self.chunk, report=report):
+            yield frames
+        self._counted = True
 
 
 def read_video(path: str | Path | VideoInfo, indices: Sequence[int] | None = None, **kwargs) -> np.ndarray:

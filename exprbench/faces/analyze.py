@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.faces import cache as face_cache
+from exprbench.faces.budget import analysis_scale, downscale_chunks, restore_scale, scaled_size
 from exprbench.faces.geometry import (
     box_iou,
     boxes_from_landmarks,
@@ -34,6 +35,7 @@ from exprbench.faces.landmarker import BLENDSHAPE_NAMES, Detections, Landmarker
 from exprbench.faces.result import FaceTracks, SkippedFace, empty_tracks
 from exprbench.faces.tracking import Tracker
 from exprbench.video import (
+    VideoFrames,
     VideoInfo,
     frame_timestamps,
     iter_frames,
@@ -190,19 +192,27 @@ def _run_video(frames: Iterable[np.ndarray], indices: np.ndarray, times: np.ndar
     return result
 
 
-def analyze_frames(frames: np.ndarray, fps: float, *, num_faces: int = 4, identity_every: int = 5,
+def analyze_frames(frames: np.ndarray | VideoFrames, fps: float, *, num_faces: int = 4, identity_every: int = 5,
                    min_face_px: int = 32, max_gap_s: float = DEFAULT_MAX_GAP_S,
                    min_track_frames: int = DEFAULT_MIN_TRACK_FRAMES) -> FaceTracks:
-    """Analyse an in-memory clip (T, H, W, 3) uint8 RGB shown at ``fps`` (no cache)."""
+    """Analyse a clip shown at ``fps`` (no cache): an in-memory (T, H, W, 3) uint8 RGB array, or a
+    ``VideoFrames`` that is decoded chunk by chunk (memory independent of its length)."""
     _check_params(num_faces, identity_every, min_face_px)
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
+    if isinstance(frames, VideoFrames):
+        chunks, source = frames, frames.info.path
+    else:
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
+        chunks, source = [frames], None
     t, h, w = frames.shape[:3]
-    params = _params(num_faces, identity_every, min_face_px, None, None, max_gap_s, min_track_frames)
-    return _run_video([frames], np.arange(t), np.arange(t) / fps, w, h, fps, num_faces=num_faces,
-                      identity_every=identity_every, min_face_px=min_face_px, max_gap_s=max_gap_s,
-                      min_track_frames=min_track_frames, params=params)
+    scale = analysis_scale(w, h, source)
+    params = _params(num_faces, identity_every, min_face_px, None, None, max_gap_s, min_track_frames, scale)
+    aw, ah = scaled_size(w, h, scale)
+    result = _run_video(downscale_chunks(chunks, (aw, ah)), np.arange(t), np.arange(t) / fps, aw, ah, fps,
+                        num_faces=num_faces, identity_every=identity_every, min_face_px=round(min_face_px * scale),
+                        max_gap_s=max_gap_s, min_track_frames=min_track_frames, params=params)
+    return restore_scale(result, w, h, scale)
 
 
 def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int = 5, min_face_px: int = 32,
@@ -216,21 +226,33 @@ def analyze_video(path: str | Path, *, num_faces: int = 4, identity_every: int =
     _check_params(num_faces, identity_every, min_face_px)
     path = Path(path)
     info = probe(path)
-    params = _params(num_faces, identity_every, min_face_px, fps, max_frames, max_gap_s, min_track_frames)
+    scale = analysis_scale(info.width, info.height, path)
+    params = _params(num_faces, identity_every, min_face_px, fps, max_frames, max_gap_s, min_track_frames, scale)
+
     def compute() -> FaceTracks:
         indices, times, rate = frame_plan(path, info, fps, max_frames)
-        return _run_video(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
-                          num_faces=num_faces, identity_every=identity_every, min_face_px=min_face_px,
-                          max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
+        aw, ah = scaled_size(info.width, info.height, scale)
+        frames = downscale_chunks(iter_frames(info, indices.tolist()), (aw, ah))
+        result = _run_video(frames, indices, times, aw, ah, rate, num_faces=num_faces,
+                            identity_every=identity_every, min_face_px=round(min_face_px * scale),
+                            max_gap_s=max_gap_s, min_track_frames=min_track_frames, source=str(path), params=params)
+        return restore_scale(result, info.width, info.height, scale)
 
     return face_cache.cached(path, ANALYSER_VERSION, params, identity_every > 0, cache, compute)
 
 
 def _params(num_faces: int, identity_every: int, min_face_px: int, fps: float | None, max_frames: int | None,
-            max_gap_s: float, min_track_frames: int) -> dict:
-    return {"version": ANALYSER_VERSION, "num_faces": num_faces, "identity_every": identity_every,
-            "min_face_px": min_face_px, "fps": fps, "max_frames": max_frames, "max_gap_s": max_gap_s,
-            "min_track_frames": min_track_frames}
+            max_gap_s: float, min_track_frames: int, scale: float = 1.0) -> dict:
+    params = {"version": ANALYSER_VERSION, "num_faces": num_faces, "identity_every": identity_every,
+              "min_face_px": min_face_px, "fps": fps, "max_frames": max_frames, "max_gap_s": max_gap_s,
+              "min_track_frames": min_track_frames}
+    return with_scale(params, scale)
+
+
+def with_scale(params: dict, scale: float) -> dict:
+    """Record a downscale for analysis (``faces.budget``); absent within the budget, so the cache keys
+    of every frame size analysed natively are unchanged."""
+    return {**params, "analysis_scale": round(scale, 6)} if scale < 1.0 else params
 
 
 def frame_plan(path: Path, info: VideoInfo, fps: float | None, max_frames: int | None) -> tuple[np.ndarray, np.ndarray, float]:

@@ -46,12 +46,14 @@ from exprbench.faces.analyze import (
     assemble_tracks,
     frame_plan,
     to_full_frame,
+    with_scale,
 )
+from exprbench.faces.budget import analysis_scale, downscale_chunks, restore_scale, scaled_size
 from exprbench.faces.geometry import box_centres, boxes_from_landmarks
 from exprbench.faces.identity import EMBEDDING_DIM, IdentityEmbedder
 from exprbench.faces.landmarker import Detections, Landmarker
 from exprbench.faces.result import FaceTracks, SkippedFace, empty_tracks
-from exprbench.video import iter_frames, probe
+from exprbench.video import VideoFrames, iter_frames, probe
 
 log = logging.getLogger(__name__)
 
@@ -175,24 +177,39 @@ def _run_regions(frames: Iterable[np.ndarray], indices: np.ndarray, times: np.nd
 
 
 def _params(boxes: np.ndarray, identity_every: int, context: float, follow: bool, fps: float | None,
-            max_frames: int | None) -> dict:
-    return {"version": ANALYSER_VERSION, "mode": REGIONS_VERSION, "boxes": np.round(boxes, 2).tolist(),
-            "identity_every": identity_every, "context": context, "follow": follow, "fps": fps,
-            "max_frames": max_frames, "max_offset": MAX_OFFSET, "min_crop_px": MIN_CROP_PX}
+            max_frames: int | None, scale: float = 1.0) -> dict:
+    return with_scale({"version": ANALYSER_VERSION, "mode": REGIONS_VERSION, "boxes": np.round(boxes, 2).tolist(),
+                       "identity_every": identity_every, "context": context, "follow": follow, "fps": fps,
+                       "max_frames": max_frames, "max_offset": MAX_OFFSET, "min_crop_px": MIN_CROP_PX}, scale)
 
 
-def analyze_regions(frames: np.ndarray, fps: float, boxes: np.ndarray, *, identity_every: int = 5,
+def _scaled_run(chunks, indices: np.ndarray, times: np.ndarray, width: int, height: int, fps: float,  # noqa: ANN001
+                boxes: np.ndarray, scale: float, **kwargs: object) -> FaceTracks:
+    """``_run_regions`` on frames downscaled to the pixel budget, mapped back to ``width`` x ``height``."""
+    aw, ah = scaled_size(width, height, scale)
+    factor = np.array([aw / width, ah / height] * 2)
+    result = _run_regions(downscale_chunks(chunks, (aw, ah)), indices, times, aw, ah, fps, boxes * factor, **kwargs)
+    return restore_scale(result, width, height, scale)
+
+
+def analyze_regions(frames: np.ndarray | VideoFrames, fps: float, boxes: np.ndarray, *, identity_every: int = 5,
                     context: float = DEFAULT_CONTEXT, follow: bool = True) -> FaceTracks:
-    """Analyse the faces expected at ``boxes`` ((M, 4) x0, y0, x1, y1 pixels of the frames) in an
-    in-memory clip (T, H, W, 3) uint8 RGB shown at ``fps``; track j is face j (no cache)."""
+    """Analyse the faces expected at ``boxes`` ((M, 4) x0, y0, x1, y1 pixels of the frames) in a clip
+    shown at ``fps``: an in-memory (T, H, W, 3) uint8 RGB array or a ``VideoFrames`` decoded chunk by
+    chunk; track j is face j (no cache)."""
     boxes = _check_boxes(boxes, context, identity_every)
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
+    if isinstance(frames, VideoFrames):
+        chunks, source = frames, frames.info.path
+    else:
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
+        chunks, source = [frames], None
     t, h, w = frames.shape[:3]
-    return _run_regions([frames], np.arange(t), np.arange(t) / fps, w, h, fps, boxes, identity_every=identity_every,
-                        context=context, follow=follow,
-                        params=_params(boxes, identity_every, context, follow, None, None))
+    scale = analysis_scale(w, h, source)
+    return _scaled_run(chunks, np.arange(t), np.arange(t) / fps, w, h, fps, boxes, scale,
+                       identity_every=identity_every, context=context, follow=follow,
+                       params=_params(boxes, identity_every, context, follow, None, None, scale))
 
 
 def analyze_video_regions(path: str | Path, boxes: np.ndarray, *, fps: float | None = None,
@@ -203,11 +220,13 @@ def analyze_video_regions(path: str | Path, boxes: np.ndarray, *, fps: float | N
     boxes = _check_boxes(boxes, context, identity_every)
     path = Path(path)
     info = probe(path)
-    params = _params(boxes, identity_every, context, follow, fps, max_frames)
+    scale = analysis_scale(info.width, info.height, path)
+    params = _params(boxes, identity_every, context, follow, fps, max_frames, scale)
+
     def compute() -> FaceTracks:
         indices, times, rate = frame_plan(path, info, fps, max_frames)
-        return _run_regions(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
-                            boxes, identity_every=identity_every, context=context, follow=follow, source=str(path),
-                            params=params)
+        return _scaled_run(iter_frames(info, indices.tolist()), indices, times, info.width, info.height, rate,
+                           boxes, scale, identity_every=identity_every, context=context, follow=follow,
+                           source=str(path), params=params)
 
     return face_cache.cached(path, ANALYSER_VERSION, params, identity_every > 0, cache, compute)
