@@ -305,6 +305,16 @@ class VideoFrames:
         self._counted = True
 
 
+def frame_chunks(frames: np.ndarray | VideoFrames) -> tuple[VideoFrames | list[np.ndarray], Path | None]:
+    """What the analysers iterate over: a ``VideoFrames`` as it is (decoded chunk by chunk), or an
+    in-memory (T, H, W, 3) uint8 array as one chunk; and the source file, if any, for messages."""
+    if isinstance(frames, VideoFrames):
+        return frames, frames.info.path
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
+    return [frames], None
+
+
 def read_video(path: str | Path | VideoInfo, indices: Sequence[int] | None = None, **kwargs) -> np.ndarray:
     """All requested frames as one (T, H, W, 3) uint8 array. Use ``iter_frames`` for long videos.
 

@@ -37,6 +37,7 @@ from exprbench.faces.tracking import Tracker
 from exprbench.video import (
     VideoFrames,
     VideoInfo,
+    frame_chunks,
     frame_timestamps,
     iter_frames,
     load_image,
@@ -198,13 +199,9 @@ def analyze_frames(frames: np.ndarray | VideoFrames, fps: float, *, num_faces: i
     """Analyse a clip shown at ``fps`` (no cache): an in-memory (T, H, W, 3) uint8 RGB array, or a
     ``VideoFrames`` that is decoded chunk by chunk (memory independent of its length)."""
     _check_params(num_faces, identity_every, min_face_px)
-    if isinstance(frames, VideoFrames):
-        chunks, source = frames, frames.info.path
-    else:
+    if not isinstance(frames, VideoFrames):
         frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
-        chunks, source = [frames], None
+    chunks, source = frame_chunks(frames)
     t, h, w = frames.shape[:3]
     scale = analysis_scale(w, h, source)
     params = _params(num_faces, identity_every, min_face_px, None, None, max_gap_s, min_track_frames, scale)

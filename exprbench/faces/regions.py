@@ -53,7 +53,7 @@ from exprbench.faces.geometry import box_centres, boxes_from_landmarks
 from exprbench.faces.identity import EMBEDDING_DIM, IdentityEmbedder
 from exprbench.faces.landmarker import Detections, Landmarker
 from exprbench.faces.result import FaceTracks, SkippedFace, empty_tracks
-from exprbench.video import VideoFrames, iter_frames, probe
+from exprbench.video import VideoFrames, frame_chunks, iter_frames, probe
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +198,9 @@ def analyze_regions(frames: np.ndarray | VideoFrames, fps: float, boxes: np.ndar
     shown at ``fps``: an in-memory (T, H, W, 3) uint8 RGB array or a ``VideoFrames`` decoded chunk by
     chunk; track j is face j (no cache)."""
     boxes = _check_boxes(boxes, context, identity_every)
-    if isinstance(frames, VideoFrames):
-        chunks, source = frames, frames.info.path
-    else:
+    if not isinstance(frames, VideoFrames):
         frames = np.asarray(frames)
-        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-            raise ValueError(f"expected uint8 frames (T, H, W, 3), got {frames.dtype} {frames.shape}")
-        chunks, source = [frames], None
+    chunks, source = frame_chunks(frames)
     t, h, w = frames.shape[:3]
     scale = analysis_scale(w, h, source)
     return _scaled_run(chunks, np.arange(t), np.arange(t) / fps, w, h, fps, boxes, scale,
