@@ -1,4 +1,4 @@
-"""The ExprBench scoring protocol, version v1: every choice that changes a number, in one table.
+"""The ExprBench scoring protocol, version v2: every choice that changes a number, in one table.
 
 Why one table: FID/FVD/PSNR/... values are only comparable when the feature network, resize filter,
 crop, value range, frame windows and reductions are all the same (clean-fid measured FID >= 6 from the
@@ -6,7 +6,11 @@ resize implementation alone; random FVD windows change FVD on every run). The pa
 these, so this module pins them. The metric code reads its settings from here, ``protocol_dict()``
 goes into each run's ``config.json`` and ``render_markdown()`` is the documentation page, so code,
 results and docs cannot drift apart. Any change to a value here that changes a score needs a new
-``PROTOCOL_VERSION``; result keys carry the version (``fid@v1``).
+``PROTOCOL_VERSION``; result keys carry the version (``fid@v2``).
+
+v2 (this table) changes what v1 got wrong in its *verdict*, each change with the measurement that
+motivated it (see ``V2_CHANGES``); v1's definitions stay computable as labelled extras
+(``aed_abs@v2`` is exactly ``aed@v1``, and likewise ``apd_abs`` and ``mae_abs``).
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-PROTOCOL_VERSION = "v1"
+PROTOCOL_VERSION = "v2"
 
 Direction = Literal["lower", "higher"]
 Mode = Literal["self", "cross"]
 Need = Literal["ground_truth", "driving", "portrait"]
+Anchor = Literal["static", "fixed"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +73,12 @@ class FrameRule:
     fps: float = 25.0
     sampling: str = ("every frame of each video, frame 0 included (in self mode frame 0 is the portrait); "
                      "videos are decoded once with exprbench.video, never re-encoded before scoring")
+    storage: str = ("benchmark clips (ground truth and driving) are stored losslessly (H.264 RGB, qp 0, "
+                    "libx264rgb): decoded frames equal the resampled source frames bit for bit, and a self "
+                    "item's portrait equals ground-truth frame 0 bit for bit")
+    arithmetic: str = ("frame counts, rates and durations are exact rationals; a rate given as 29.97, 59.94 "
+                       "or 23.976 means the NTSC rate n * 1000 / 1001; a clip is long enough for N frames at "
+                       "rate r when the last sample time (N - 1) / r lies before its end")
     alignment: str = ("generated frame i is paired with reference (ground-truth or driving) frame i; the "
                       "benchmark requires equal frame counts, and when --allow-short admits a shorter "
                       "generated video its frames pair with the reference's first frames")
@@ -92,11 +103,26 @@ class MetricProtocol:
     per_frame: str
     per_video: str
     per_split: str
+    # how the metric enters the leaderboard's score (``RankingRule``)
+    ideal: float
+    anchor: Anchor = "static"
+    worst: float | None = None
+    min_span: float = 0.0
+    ranked_in: tuple[Mode, ...] | None = None
+    relative_in: tuple[Mode, ...] = ()
+    extra: str = ""
 
     @property
     def key(self) -> str:
-        """The result key, e.g. ``fid@v1``: the number is only defined together with its protocol."""
+        """The result key, e.g. ``fid@v2``: the number is only defined together with its protocol."""
         return f"{self.name}@{PROTOCOL_VERSION}"
+
+    @property
+    def ranked_modes(self) -> tuple[Mode, ...]:
+        """The modes in which the metric counts in the score (a labelled extra counts in none)."""
+        if self.extra:
+            return ()
+        return self.modes if self.ranked_in is None else self.ranked_in
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +176,14 @@ class LpipsProtocol(MetricProtocol):
     lpips_version: str = "0.1"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MotionProtocol(MetricProtocol):
+    min_reference_expression: float = 0.01
+    min_reference_pose_deg: float = 0.5
+    why_floor: str = ("below these a driver barely moves and the ratio is the analyser's noise over its "
+                      "noise; the part is then NaN rather than a number that means nothing")
+
+
 _PAIRED_FRAMES = ("full frame at the reference frame's native size for single items; for multi items "
                   "the face region resized to the face-region paired size (256x256)")
 _MEAN_VIDEO = "mean over the video's frames (frames scored NaN are skipped and lower the coverage)"
@@ -168,7 +202,8 @@ _METRICS: tuple[MetricProtocol, ...] = (
         per_frame="a 2048-d feature per frame (per face region for multi items)",
         per_video="none: frames are pooled",
         per_split="one value per split and mode from all frames of all its self-mode videos, "
-                  "generated against ground truth"),
+                  "generated against ground truth",
+        ideal=0.0, min_span=1.0),
     FvdProtocol(
         name="fvd", title="Frechet Video Distance", direction="lower", modes=("self",),
         needs=("ground_truth",), unit="squared feature distance (unitless)",
@@ -181,7 +216,8 @@ _METRICS: tuple[MetricProtocol, ...] = (
         per_video="non-overlapping 16-frame windows starting at frame 0 (frames 0-15, 16-31, ...); a "
                   "tail shorter than 16 frames is dropped; one feature per window",
         per_split="one value per split and mode from all windows of all its self-mode videos; a "
-                  "warning below min_videos videos"),
+                  "warning below min_videos videos",
+        ideal=0.0, min_span=1.0),
     PsnrProtocol(
         name="psnr", title="Peak signal-to-noise ratio", direction="higher", modes=("self",),
         needs=("ground_truth",), unit="dB",
@@ -193,7 +229,8 @@ _METRICS: tuple[MetricProtocol, ...] = (
                   "bit-identical to the reference scores +inf: a perfect frame counts as better than "
                   "any imperfect one without making the mean infinite, and an identical video is "
                   "reported as exactly that",
-        per_split=_MEAN_SPLIT + "; +inf propagates (an identical copy of the ground truth)"),
+        per_split=_MEAN_SPLIT + "; +inf propagates (an identical copy of the ground truth)",
+        ideal=58.9, min_span=1.0),
     SsimProtocol(
         name="ssim", title="Structural similarity", direction="higher", modes=("self",),
         needs=("ground_truth",), unit="unitless, at most 1",
@@ -203,7 +240,8 @@ _METRICS: tuple[MetricProtocol, ...] = (
         definition="mean of the SSIM map over the three channels and the valid region: the 5-pixel "
                    "border whose windows would leave the image is cropped, as in Wang et al.'s reference "
                    "and scikit-image (torchmetrics 1.9's own mean includes that reflect-padded border)",
-        per_frame="SSIM of the frame pair", per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_frame="SSIM of the frame pair", per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT,
+        ideal=1.0, min_span=0.01),
     LpipsProtocol(
         name="lpips", title="Learned perceptual image patch similarity", direction="lower",
         modes=("self",), needs=("ground_truth",), unit="unitless, >= 0",
@@ -212,7 +250,8 @@ _METRICS: tuple[MetricProtocol, ...] = (
         inputs="RGB scaled to [-1, 1]; " + _PAIRED_FRAMES,
         definition="weighted, spatially averaged distance between unit-normalised AlexNet activations "
                    "(the paper does not report LPIPS: a labelled extra)",
-        per_frame="LPIPS of the frame pair", per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_frame="LPIPS of the frame pair", per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT,
+        ideal=0.0, min_span=0.01),
     MetricProtocol(
         name="lmd", title="Landmark distance", direction="lower", modes=("self",),
         needs=("ground_truth",), unit="normalised image units",
@@ -221,34 +260,48 @@ _METRICS: tuple[MetricProtocol, ...] = (
         definition="mean over the 478 landmarks of the Euclidean distance between generated and "
                    "ground-truth landmarks, using MediaPipe's normalised x, y (z ignored)",
         per_frame="that mean for the frame pair; NaN where either face is not found",
-        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0, min_span=0.001),
     MetricProtocol(
-        name="aed", title="Average expression distance", direction="lower", modes=("cross",),
+        name="aed", title="Average expression distance (relative motion)", direction="lower", modes=("cross",),
         needs=("driving",), unit="blendshape score units (each in [0, 1])",
         extractor="MediaPipe FaceLandmarker v2 blendshapes (52)",
         inputs="the frame (single items) or the face's track (multi items)",
-        definition="mean over the 52 blendshapes of |generated - driving| (L1 averaged, not summed)",
+        definition="mean over the 52 blendshapes of |(g_t - g_ref) - (d_t - d_ref)|: the generated face's "
+                   "change of expression since its reference frame against the driving face's change since "
+                   "its own (L1 averaged, not summed). The reference frame is the first frame in which both "
+                   "faces are found. Why relative: the portrait and the driver are different people with "
+                   "different resting expressions; an absolute comparison (aed_abs, v1) scores the "
+                   "portrait's own face as an error that no method should remove",
         per_frame="that mean for the frame pair; NaN where either face is not found",
-        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0, min_span=0.002, relative_in=("cross",)),
     MetricProtocol(
-        name="apd", title="Average pose distance", direction="lower", modes=("cross",),
+        name="apd", title="Average pose distance (relative motion)", direction="lower", modes=("cross",),
         needs=("driving",), unit="degrees",
         extractor="MediaPipe FaceLandmarker v2 facial transformation matrix -> yaw, pitch, roll",
         inputs="the frame (single items) or the face's track (multi items)",
-        definition="mean over yaw, pitch and roll of the absolute difference between generated and "
-                   "driving angles, in degrees, each difference wrapped to [-180, 180)",
+        definition="mean over yaw, pitch and roll of |wrap(g_t - g_ref) - wrap(d_t - d_ref)| in degrees: "
+                   "head motion since each video's reference frame (the first frame in which both faces are "
+                   "found), differences wrapped to [-180, 180). Why relative: on the mini benchmark the "
+                   "portrait's head pose differs from the driver's first frame by about 6.5 degrees while "
+                   "the driver moves about 1.8 degrees, so the absolute form (apd_abs, v1) scored a perfect "
+                   "relative-motion method about 6.5 and doing nothing 6.9; relative, the two separate by 43%",
         per_frame="that mean for the frame pair; NaN where either face is not found",
-        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0, min_span=0.2, relative_in=("cross",)),
     MetricProtocol(
         name="mae", title="Eye-motion (gaze) angular error", direction="lower", modes=("self", "cross"),
         needs=("driving",), unit="degrees",
         extractor="MediaPipe FaceLandmarker v2 (iris and eye landmarks / eye-look blendshapes)",
         inputs="the frame (single items) or the face's track (multi items); the driving video is the "
                "ground truth in self mode",
-        definition="angle in degrees between the generated and the driving combined gaze direction "
-                   "(the two eyes' gaze unit vectors averaged and renormalised)",
-        per_frame="that angle for the frame pair; NaN where either face or gaze is not found",
-        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        definition="self: the angle in degrees between the generated and the ground-truth combined gaze "
+                   "direction (the two eyes' gaze unit vectors averaged and renormalised). cross: relative "
+                   "gaze motion, the Euclidean norm of the difference between the generated and the driving "
+                   "change of gaze (yaw, pitch of the gaze direction, degrees) since each video's reference "
+                   "frame (the first frame in which both gazes are measured). Why relative in cross mode: two "
+                   "people's gaze differs by about 20 degrees at frame 0 on the mini benchmark while the "
+                   "driver's gaze moves 8.7 degrees (mae_abs keeps the v1 absolute form)",
+        per_frame="that angle for the frame pair; NaN where either face or gaze is not found (eyes closed)",
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0, min_span=0.5, relative_in=("cross",)),
     MetricProtocol(
         name="csim", title="Identity cosine similarity", direction="higher", modes=("self", "cross"),
         needs=("portrait",), unit="cosine similarity in [-1, 1]",
@@ -256,9 +309,73 @@ _METRICS: tuple[MetricProtocol, ...] = (
                   "5-point-aligned face chip",
         inputs="the portrait's face and the generated frame's face (the matched face for multi items)",
         definition="cosine similarity between the portrait face's embedding and the generated frame "
-                   "face's embedding (the paper does not report CSIM: a labelled extra)",
+                   "face's embedding (the paper does not report CSIM: a labelled extra). Never ranked "
+                   "without motion: doing nothing keeps the portrait's identity perfectly (static 0.9994 > "
+                   "ground truth 0.9825 in single/self), so CSIM alone rewards not moving. Scored against the "
+                   "different-person band (dlib cosines of different people sit at 0.81-0.90): 0.90 is "
+                   "'another person', 1 is the portrait; ranked in cross mode, shown in self mode where "
+                   "csim_gap is ranked",
         per_frame="that similarity; NaN where the generated face is not found",
-        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT),
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=1.0, anchor="fixed", worst=0.90,
+        ranked_in=("cross",)),
+    MetricProtocol(
+        name="csim_gap", title="Identity gap to the ground truth", direction="lower", modes=("self",),
+        needs=("portrait", "ground_truth"), unit="cosine similarity difference, >= 0",
+        extractor="as csim, on the generated and on the ground-truth video",
+        inputs="the portrait's face, the generated face and the ground-truth face",
+        definition="|mean CSIM(generated, portrait) - mean CSIM(ground truth, portrait)|: the ground truth "
+                   "is the same person moving, so its own CSIM is what a faithful method should reach; a "
+                   "method above it is copying the portrait (not moving), one below it is losing identity. "
+                   "Scored against the different-person gap 0.10 (1 - 0.90)",
+        per_frame="none: the two videos' means are compared (each over its identity frames)",
+        per_video="the absolute difference of the two means; NaN if either face is never embedded",
+        per_split=_MEAN_SPLIT, ideal=0.0, anchor="fixed", worst=0.10),
+    MotionProtocol(
+        name="motion", title="Motion transfer ratio", direction="higher", modes=("self", "cross"),
+        needs=("driving",), unit="ratio in [0, 1]",
+        extractor="MediaPipe FaceLandmarker v2 blendshapes and head pose",
+        inputs="the generated face and the driving face (the ground truth in self mode)",
+        definition="for expression (blendshapes, mean |x_t - x_ref| over the 52) and head pose (mean "
+                   "|wrap(p_t - p_ref)| over yaw, pitch, roll), the generated face's mean motion since its "
+                   "reference frame divided by the driving face's, r; each part scores min(r, 1 / r) (1: "
+                   "moves as much as the driver, 0: does not move; exaggerating by 2x scores like moving "
+                   "half); motion is the mean of the parts. A part whose driver moves less than "
+                   "min_reference_motion is not measured. Why: a method that does not move must not pass "
+                   "any ranked identity or quality check unnoticed; this metric is 0 for it",
+        per_frame="none: motion is a per-video quantity over the frames where both faces are found",
+        per_video="the mean of the expression and pose part scores (NaN when neither is measurable)",
+        per_split=_MEAN_SPLIT, ideal=1.0, anchor="fixed", worst=0.0),
+    MetricProtocol(
+        name="aed_abs", title="Average expression distance, absolute (v1)", direction="lower", modes=("cross",),
+        needs=("driving",), unit="blendshape score units (each in [0, 1])",
+        extractor="MediaPipe FaceLandmarker v2 blendshapes (52)",
+        inputs="the frame (single items) or the face's track (multi items)",
+        definition="mean over the 52 blendshapes of |generated - driving|: aed@v1 exactly",
+        per_frame="that mean for the frame pair; NaN where either face is not found",
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0,
+        extra="paper parity: the absolute form of protocol v1; not ranked (it scores the portrait's own "
+              "resting expression as an error)"),
+    MetricProtocol(
+        name="apd_abs", title="Average pose distance, absolute (v1)", direction="lower", modes=("cross",),
+        needs=("driving",), unit="degrees",
+        extractor="MediaPipe FaceLandmarker v2 facial transformation matrix -> yaw, pitch, roll",
+        inputs="the frame (single items) or the face's track (multi items)",
+        definition="mean over yaw, pitch and roll of |wrap(generated - driving)|: apd@v1 exactly",
+        per_frame="that mean for the frame pair; NaN where either face is not found",
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0,
+        extra="paper parity: the absolute form of protocol v1; not ranked (the portrait's own head pose "
+              "counts as an error)"),
+    MetricProtocol(
+        name="mae_abs", title="Gaze angular error, absolute (v1)", direction="lower", modes=("cross",),
+        needs=("driving",), unit="degrees",
+        extractor="MediaPipe FaceLandmarker v2 (iris and eye landmarks)",
+        inputs="the frame (single items) or the face's track (multi items)",
+        definition="angle between the generated and the driving combined gaze directions: mae@v1 exactly "
+                   "in cross mode",
+        per_frame="that angle for the frame pair; NaN where either face or gaze is not found",
+        per_video=_MEAN_VIDEO, per_split=_MEAN_SPLIT, ideal=0.0,
+        extra="paper parity: the absolute form of protocol v1; not ranked (the portrait's own gaze "
+              "counts as an error)"),
 )
 
 
@@ -295,6 +412,72 @@ class ParityRule:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CoverageRule:
+    """How faces that are not found enter the numbers: never as zero, never as a win."""
+
+    per_frame: str = ("a face metric's coverage for one face is the fraction of the frames in which the "
+                      "reference (ground truth or driving) face has a value where the generated face has "
+                      "one too; a split's coverage pools frames over its faces (frame-weighted), so a face "
+                      "found in 45% of its frames counts as 0.45, not as one covered item")
+    min_coverage: float = 0.95
+    lost_face: str = ("in the score, a face whose coverage for a metric is below min_coverage counts as "
+                      "lost: its normalised value is the scale's floor (-1, the clip below) whatever the "
+                      "frames it kept measured; the raw value is still published, flagged. A lost face can "
+                      "therefore only lower a method's standing. Measured why: with v1's mean over found "
+                      "faces, static kept gaze for one face of two in multi/self (the portrait's eyes count "
+                      "as closed) and its MAE 1.998 beat warp's 6.75")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingRule:
+    """How the leaderboard turns metrics into a verdict that no other method on the board can change."""
+
+    normalisation: str = (
+        "per face and metric, n = (v - a) / (ideal - a), clipped to [-1, 1], so the metric's ideal scores 1 "
+        "and its anchor a scores 0. The anchor belongs to the benchmark, not to the methods present: for "
+        "anchor 'static' it is the static baseline's value on the same item and face (doing nothing "
+        "scores 0), computed once by 'exprbench anchors' and stored in the benchmark folder with the "
+        "protocol version; for anchor 'fixed' it is the metric's fixed worst value (motion 0: does not "
+        "move; csim 0.90: the different-person band). A face whose anchor is missing or within min_span "
+        "of the ideal does not discriminate methods and is left out for every method alike")
+    clip: tuple[float, float] = (-1.0, 1.0)
+    score: str = ("the mean over the mode's ranked metrics of the split's mean normalised value (faces "
+                  "pooled); set metrics (FID, FVD) are normalised once per split against the anchor's split "
+                  "value. Adding or removing another method changes no score")
+    comparable: str = ("rows are ranked together only if they scored the same benchmark (its content hash), "
+                       "with the same protocol version, every item of the split and mode, and the same set of "
+                       "ranked metrics; other rows are listed apart with the reason")
+    bootstrap_resamples: int = 2000
+    bootstrap_seed: int = 0
+    confidence: float = 0.95
+    min_items_for_ci: int = 3
+    significance: str = ("per metric, a 95% percentile interval of the split mean by bootstrap over items; "
+                         "between two methods, the paired bootstrap (the same resampled items for both) of the "
+                         "score difference. Methods whose paired interval contains 0 share a rank (a tie); "
+                         "with fewer than min_items_for_ci items no interval is computed and the order is "
+                         "the point estimate's, labelled untested")
+
+
+V2_CHANGES: tuple[tuple[str, str], ...] = (
+    ("cross-mode AED, APD and gaze MAE on relative motion",
+     "absolute angles compared two different people: a perfect relative-motion method scored APD 6.5 and "
+     "doing nothing 6.9 on the mini benchmark; relative to each video's reference frame the gap is 43%"),
+    ("motion@v2, a motion transfer ratio",
+     "no v1 metric failed a method that does not move: static ranked above warp in single/cross"),
+    ("csim ranked against the different-person band, csim_gap in self mode",
+     "doing nothing won CSIM (single/self: static 0.9994 > ground truth 0.9825 > warp 0.980)"),
+    ("frame-weighted coverage and the lost-face rule",
+     "v1 counted items: a face found in 45% of its frames showed coverage 1.0; static won multi/self gaze "
+     "with gaze for one face of two"),
+    ("score against fixed anchors with paired bootstrap ties",
+     "v1 min-max normalised over the methods present: adding one made-up run reversed static and warp"),
+    ("lossless ground truth, exact frame arithmetic",
+     "v1 stored the ground truth as H.264 CRF 12 (39 dB from the source; PSNR shifted by 0.12 dB) and "
+     "refused a 120-frame 29.97 fps clip with --frames 120 (float rounding)"),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """The whole protocol: shared rules plus one entry per metric."""
 
@@ -304,6 +487,8 @@ class Protocol:
     frames: FrameRule = FrameRule()
     faces: FaceAnalysisRule = FaceAnalysisRule()
     parity: ParityRule = ParityRule()
+    coverage: CoverageRule = CoverageRule()
+    ranking: RankingRule = RankingRule()
     nan_policy: str = ("A value that cannot be measured (face not found, too few frames) is NaN, never "
                        "0; means skip NaN and every aggregate carries a coverage figure")
     multi_items: str = ("Faces are associated with the portrait's faces (left to right, then IoU); each "
@@ -347,7 +532,7 @@ def protocol_dict() -> dict[str, Any]:
     return out
 
 
-_COMMON_FIELDS = {f.name for f in dataclasses.fields(MetricProtocol)}
+_COMMON_FIELDS = {f.name for f in dataclasses.fields(MetricProtocol)} - {"min_span"}
 
 
 def _settings(entry: MetricProtocol) -> list[tuple[str, Any]]:
@@ -371,12 +556,16 @@ def render_markdown() -> str:
         "",
         "## Metrics",
         "",
-        "| key | metric | better | modes | needs | unit |",
-        "|---|---|---|---|---|---|",
+        "| key | metric | better | modes | ranked in | needs | unit | anchor -> ideal |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for m in p.metrics:
-        lines.append(f"| `{m.key}` | {m.title} | {m.direction} | {', '.join(m.modes)} | "
-                     f"{', '.join(m.needs)} | {m.unit} |")
+        ranked = ", ".join(m.ranked_modes) or "extra (not ranked)"
+        anchor = "static baseline" if m.anchor == "static" else f"{m.worst:g}"
+        lines.append(f"| `{m.key}` | {m.title} | {m.direction} | {', '.join(m.modes)} | {ranked} | "
+                     f"{', '.join(m.needs)} | {m.unit} | {anchor} -> {m.ideal:g} |")
+    lines += ["", f"## What changed from v1, and the measurement behind each change", ""]
+    lines += [f"- **{what}**: {why}." for what, why in V2_CHANGES]
     lines += ["", "## Shared rules", "",
               "### Frames", ""]
     lines += [f"- **{f.name}**: {_fmt(getattr(p.frames, f.name))}" for f in dataclasses.fields(p.frames)]
@@ -389,6 +578,10 @@ def render_markdown() -> str:
     lines += [f"- **{f.name}**: {_fmt(getattr(p.faces, f.name))}" for f in dataclasses.fields(p.faces)]
     lines += ["", "### Device parity (CPU vs CUDA, any batch size)", ""]
     lines += [f"- **{f.name}**: {_fmt(getattr(p.parity, f.name))}" for f in dataclasses.fields(p.parity)]
+    lines += ["", "### Coverage and lost faces", ""]
+    lines += [f"- **{f.name}**: {_fmt(getattr(p.coverage, f.name))}" for f in dataclasses.fields(p.coverage)]
+    lines += ["", "### Ranking", ""]
+    lines += [f"- **{f.name}**: {_fmt(getattr(p.ranking, f.name))}" for f in dataclasses.fields(p.ranking)]
     lines += ["", "### Missing values", "", p.nan_policy, "", "### Multi-character items", "", p.multi_items]
     for m in p.metrics:
         lines += ["", f"## {m.title} (`{m.key}`)", "",
@@ -398,5 +591,9 @@ def render_markdown() -> str:
                   f"- **per frame**: {m.per_frame}",
                   f"- **per video**: {m.per_video}",
                   f"- **per split**: {m.per_split}"]
+        if m.extra:
+            lines.append(f"- **labelled extra**: {m.extra}")
+        if m.relative_in:
+            lines.append(f"- **relative motion in**: {', '.join(m.relative_in)} mode")
         lines += [f"- **{name}**: {_fmt(value)}" for name, value in _settings(m)]
     return "\n".join(lines) + "\n"

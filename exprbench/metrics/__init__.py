@@ -4,7 +4,7 @@ Importing this package registers every metric; ``all_metrics()`` lists them for 
 each metric follows is in ``exprbench.protocol``.
 """
 
-from exprbench.metrics import aed, apd, csim, fid, fvd, gaze_mae, lmd, lpips, psnr, ssim  # noqa: F401  (register)
+from exprbench.metrics import aed, apd, csim, csim_gap, fid, fvd, gaze_mae, lmd, lpips, motion, psnr, ssim  # noqa: F401,I001  (register)
 from exprbench.metrics.base import FeatureNetwork, MetricUnavailable, PairedVideoMetric, SetMetric, SetScore, VideoScore
 from exprbench.metrics.frames import crop_regions, face_region, prepare, resize_unit, to_unit_tensor
 from exprbench.metrics.frechet import FeatureStats, frechet_distance

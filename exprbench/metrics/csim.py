@@ -21,4 +21,4 @@ def csim_per_frame(portrait_embedding: np.ndarray, generated: np.ndarray) -> np.
     return (g @ p) / norms
 
 
-register_metric(MetricSpec.from_protocol("csim", "face", csim_per_frame))
+register_metric(MetricSpec.from_protocol("csim", "face", csim_per_frame, consumes="identity"))

@@ -31,3 +31,18 @@ def paired_frames(generated: np.ndarray, reference: np.ndarray) -> tuple[np.ndar
     """Align two per-frame arrays on the time axis (the shorter length wins; validation ran before)."""
     n = min(len(generated), len(reference))
     return np.asarray(generated[:n], dtype=np.float64), np.asarray(reference[:n], dtype=np.float64)
+
+
+def reference_frame(generated: np.ndarray, reference: np.ndarray) -> int | None:
+    """The frame that relative-motion metrics measure from: the first one in which both faces have a
+    value (``PROTOCOL`` entries with ``relative_in``); None when there is none."""
+    g = np.isfinite(generated.reshape(len(generated), -1)).all(axis=1)
+    r = np.isfinite(reference.reshape(len(reference), -1)).all(axis=1)
+    both = np.flatnonzero(g & r)
+    return int(both[0]) if both.size else None
+
+
+def relative_to(values: np.ndarray, frame: int, wrap_degrees: bool = False) -> np.ndarray:
+    """``values[t] - values[frame]`` for every t (angles wrapped to [-180, 180) when asked)."""
+    diff = values - values[frame]
+    return (diff + 180.0) % 360.0 - 180.0 if wrap_degrees else diff

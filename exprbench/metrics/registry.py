@@ -39,13 +39,15 @@ class MetricSpec:
     description: str
     kind: Kind
     factory: Callable[..., Any]
+    consumes: str | None = None  # face metrics: the FaceTracks field they read ("blendshapes", "pose", ...)
 
     @classmethod
-    def from_protocol(cls, name: str, kind: Kind, factory: Callable[..., Any]) -> MetricSpec:
+    def from_protocol(cls, name: str, kind: Kind, factory: Callable[..., Any],
+                      consumes: str | None = None) -> MetricSpec:
         entry: MetricProtocol = metric_protocol(name)
         return cls(name=entry.name, key=entry.key, direction=entry.direction, modes=entry.modes,
                    needs=entry.needs, unit=entry.unit, description=f"{entry.title}: {entry.definition}",
-                   kind=kind, factory=factory)
+                   kind=kind, factory=factory, consumes=consumes)
 
     @property
     def higher_is_better(self) -> bool:
