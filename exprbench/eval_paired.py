@@ -74,8 +74,12 @@ def score_paired(bench, item, faces, rows: list[dict], generated: VideoFrames, o
     for j, row in enumerate(rows):
         for name in names:
             metric = _paired_metric(name, options.device, options.batch_size)
-            scored = values.get((j, name))
-            row[metric.key] = metric.reduce_video(np.concatenate(scored)) if scored else math.nan
+            scored = np.concatenate(values[(j, name)]) if values.get((j, name)) else np.full(n, np.nan)
+            row[metric.key] = metric.reduce_video(scored) if values.get((j, name)) else math.nan
+            reference = np.ones(n, bool) if views[j][1] is None else np.asarray(views[j][1][:n], bool)
+            measured = ~np.isnan(scored)  # +inf (an identical frame) is a value
+            row[f"{metric.key}_coverage"] = float((measured & reference).sum() / reference.sum()) \
+                if reference.any() else 0.0
     if any(name in set_available for name in _selected(options, SET_METRICS, item.mode)):
         _set_features(bench, item, faces, generated, n, options, set_available, outcome)
 

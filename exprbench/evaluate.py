@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from exprbench import __version__, eval_resume
+from exprbench.anchors import ANCHOR_METHOD, anchors_name, attach, benchmark_sha256, load_anchors
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.benchmark.results import ResultCheck, check_result, validate_results
 from exprbench.errors import ExprBenchError, InputError
@@ -34,7 +35,8 @@ from exprbench.protocol import PROTOCOL, protocol_dict
 
 log = logging.getLogger(__name__)
 
-FACE_METRICS = ("lmd", "aed", "apd", "mae", "csim")
+FACE_METRICS = ("lmd", "aed", "apd", "mae", "csim", "csim_gap", "motion", "aed_abs", "apd_abs", "mae_abs")
+_FRAME_FIELDS = {"landmarks", "blendshapes", "pose", "gaze"}  # per-frame metrics reading one FaceTracks field
 PAIRED_METRICS = ("psnr", "ssim", "lpips")
 SET_METRICS = ("fid", "fvd")
 
@@ -174,13 +176,14 @@ def _first_frame_boxes(path: Path, limit: int) -> np.ndarray:
     return boxes[np.argsort((boxes[:, 0] + boxes[:, 2]) / 2)][:limit] if len(boxes) else boxes
 
 
-def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Faces:
+def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray, ref_identity: bool = False) -> _Faces:
     """Find and pair the faces of one item (rules in ``PROTOCOL.faces``).
 
     One character: whole-frame analysis, the main track of each video. Several characters: region
     mode (a crop around each expected face), because MediaPipe's full-frame detector misses faces
     smaller than about a fifth of the frame; every video of the item is then analysed in region mode,
-    so head poses are compared like with like.
+    so head poses are compared like with like. ``ref_identity``: embed the reference faces too (the
+    ground truth's own CSIM, for csim_gap in self mode).
     """
     from exprbench.faces import (
         analyze_frames,
@@ -193,6 +196,7 @@ def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Face
     from exprbench.video import load_image
 
     n, k = item.frames, PROTOCOL.faces.identity_every
+    rk = k if ref_identity else 0
     faces = np.asarray(item.faces, dtype=np.float64)
     portrait = load_image(bench.path(item.portrait))
     size = (portrait.shape[1], portrait.shape[0])
@@ -205,7 +209,7 @@ def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Face
         generated = analyze_frames(gen_frames, fps=item.fps, num_faces=4, identity_every=k)
         gen_track: list[int | None] = [_main_track(generated)]
         rel = item.driving[0] if item.driving is not None else item.driving_multi
-        tracks = analyze_video(bench.path(rel), num_faces=4, identity_every=0, max_frames=n)
+        tracks = analyze_video(bench.path(rel), num_faces=4, identity_every=rk, max_frames=n)
         driving.append((tracks, _main_track(tracks)))
     else:
         scale = np.array([gen_frames.shape[2] / size[0], gen_frames.shape[1] / size[1]] * 2)
@@ -218,31 +222,61 @@ def _analyse_item(bench: Benchmark, item: Item, gen_frames: np.ndarray) -> _Face
                     driving.append((None, None))
                     continue
                 main = box[np.argmax((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))][None]
-                driving.append((analyze_video_regions(bench.path(rel), main, max_frames=n, identity_every=0), 0))
+                driving.append((analyze_video_regions(bench.path(rel), main, max_frames=n, identity_every=rk), 0))
         else:
             path = bench.path(item.driving_multi)
             # self: the portrait is the first frame, so its boxes are the driving faces; cross: left to right
             boxes = faces if item.mode == "self" else _first_frame_boxes(path, item.n_faces)
-            tracks = analyze_video_regions(path, boxes, max_frames=n, identity_every=0) if len(boxes) else None
+            tracks = analyze_video_regions(path, boxes, max_frames=n, identity_every=rk) if len(boxes) else None
             driving = [(tracks, j if tracks is not None and j < len(boxes) else None) for j in range(item.n_faces)]
     return _Faces(generated=generated, gen_track=gen_track, driving=driving, portrait_identity=identity)
 
 
-def _face_metric_values(name: str, faces: _Faces, j: int, n: int) -> np.ndarray:
-    from exprbench.metrics import get_metric
+def _field(tracks, name: str, track: int | None, n: int) -> np.ndarray:  # noqa: ANN001 - FaceTracks
+    """One FaceTracks field of one track; gaze is the combined (both-eye) vector."""
+    values = _column(getattr(tracks, name), track, n)
+    return values[:, 2] if name == "gaze" else values
 
-    fn = get_metric(name).factory
+
+def _covered(measured: np.ndarray, reference: np.ndarray) -> float:
+    """Frame coverage (``PROTOCOL.coverage``): of the frames where the reference face has a value, the
+    fraction where the metric has one too; 0 when the reference never has a value."""
+    return float((measured & reference).sum() / reference.sum()) if reference.any() else 0.0
+
+
+def _valid(values: np.ndarray) -> np.ndarray:
+    return np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+
+
+def _face_metric(name: str, item: Item, faces: _Faces, j: int, n: int) -> tuple[float, float]:
+    """(value, coverage) of metric ``name`` for face ``j``: the per-face number and its frame coverage;
+    NaN and 0 when there is nothing to compare with."""
+    from exprbench.metrics import get_metric
+    from exprbench.metrics.face_reduce import reduce_frames
+    from exprbench.protocol import metric_protocol
+
+    spec = get_metric(name)
     gen, t = faces.generated, faces.gen_track[j]
     ref, rt = faces.driving[j]
-    if name == "csim":
-        return fn(faces.portrait_identity[j], _column(gen.identity, t, n))
+    gen_present = _column(gen.present(), t, n).astype(bool) if t is not None else np.zeros(n, bool)
+    if name == "csim":  # the portrait always has its embedding: coverage is where the generated face is
+        per_frame = spec.factory(faces.portrait_identity[j], _column(gen.identity, t, n))
+        return reduce_frames(per_frame).value, float(gen_present.mean()) if n else 0.0
     if ref is None or rt is None:  # no driving / ground-truth face to compare with
-        return np.full(n, np.nan)
-    field_name = {"lmd": "landmarks", "aed": "blendshapes", "apd": "pose", "mae": "gaze"}[name]
-    g, r = _column(getattr(gen, field_name), t, n), _column(getattr(ref, field_name), rt, n)
-    if name == "mae":  # the combined (both-eye) gaze vector
-        g, r = g[:, 2], r[:, 2]
-    return fn(g, r)
+        return math.nan, 0.0
+    ref_present = _column(ref.present(), rt, n).astype(bool)
+    if name == "csim_gap":
+        value = spec.factory(faces.portrait_identity[j], _column(gen.identity, t, n), _column(ref.identity, rt, n))
+        return value, _covered(gen_present, ref_present)
+    if name == "motion":
+        value = spec.factory(_field(gen, "blendshapes", t, n), _field(ref, "blendshapes", rt, n),
+                             _field(gen, "pose", t, n), _field(ref, "pose", rt, n))
+        return value, _covered(gen_present, ref_present)
+    assert spec.consumes in _FRAME_FIELDS, f"{name}: no eval dispatch for {spec.consumes!r}"
+    relative = item.mode in metric_protocol(name).relative_in
+    reference = _field(ref, spec.consumes, rt, n)
+    per_frame = spec.factory(_field(gen, spec.consumes, t, n), reference, relative=relative)
+    return reduce_frames(per_frame).value, _covered(np.isfinite(per_frame), _valid(reference))
 
 
 def _selected(options: EvalOptions, names: tuple[str, ...], mode: str) -> list[str]:
@@ -253,16 +287,16 @@ def _selected(options: EvalOptions, names: tuple[str, ...], mode: str) -> list[s
 
 
 def _face_row(item: Item, faces: _Faces, j: int, n: int, options: EvalOptions) -> dict:
-    """The face-analysis metrics of face ``j``, with its coverage (frames where it was found)."""
+    """The face-analysis metrics of face ``j``: value and frame coverage of each (``K``, ``K_coverage``)."""
     from exprbench.metrics import get_metric
-    from exprbench.metrics.face_reduce import reduce_frames
 
-    track = faces.gen_track[j]
-    present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
+    track = faces.generated.present()[:n, faces.gen_track[j]] if faces.gen_track[j] is not None else None
+    present = track if track is not None else np.zeros(n, bool)
     row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
-           "matched": bool(present.any()), "coverage": float(present.mean()) if n else 0.0}
+           "frames": n, "matched": bool(present.any()), "coverage": float(present.mean()) if n else 0.0}
     for name in _selected(options, FACE_METRICS, item.mode):
-        row[get_metric(name).key] = reduce_frames(_face_metric_values(name, faces, j, n)).value
+        key = get_metric(name).key
+        row[key], row[f"{key}_coverage"] = _face_metric(name, item, faces, j, n)
     return row
 
 
@@ -290,7 +324,7 @@ def score_item(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOp
     outcome.timings["decode"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    faces = _analyse_item(bench, item, gen_frames)
+    faces = _analyse_item(bench, item, gen_frames, ref_identity="csim_gap" in _selected(options, FACE_METRICS, item.mode))
     outcome.timings["faces"] = time.perf_counter() - start
     outcome.decode_errors = gen_frames.report.errors  # the first pass decodes it alone (exprbench.decode_log)
 
@@ -338,21 +372,37 @@ def _set_availability(options: EvalOptions) -> tuple[tuple[str, ...], dict[str, 
     return tuple(available), unavailable
 
 
-def _summarise(frame: pd.DataFrame, set_scores: dict, unavailable: dict, errors: dict, n_items: dict) -> dict:
+def _metric_block(group: pd.DataFrame, key: str) -> dict:
+    """A face or paired metric over a split's faces: the mean of the per-face values (NaN skipped), the
+    frame-weighted coverage and how many faces fall below the protocol's coverage floor."""
+    values = group[key].to_numpy(dtype=np.float64)
+    finite = values[~np.isnan(values)]
+    cov_col = f"{key}_coverage"
+    if cov_col in group:
+        cover = group[cov_col].to_numpy(dtype=np.float64)
+        frames = group["frames"].to_numpy(dtype=np.float64) if "frames" in group else np.ones(len(group))
+        coverage = float((cover * frames).sum() / frames.sum()) if frames.sum() else 0.0
+        lost = int((cover < PROTOCOL.coverage.min_coverage).sum())
+    else:  # a row without frame coverage (an eval partial of an older format is never read, see eval_resume)
+        coverage, lost = float(finite.size / len(values)), int(np.isnan(values).sum())
+    return {"value": float(finite.mean()) if finite.size else None, "n": int(finite.size),
+            "coverage": coverage, "faces_lost": lost}
+
+
+def _summarise(frame: pd.DataFrame, set_scores: dict, unavailable: dict, errors: dict, n_items: dict,
+               in_benchmark: dict) -> dict:
     from exprbench.metrics import all_metrics
 
     summary: dict = {"protocol": PROTOCOL.version, "splits": {}, "unavailable": unavailable, "errors": errors}
     for (split, mode), group in frame.groupby(["split", "mode"], sort=True) if len(frame) else []:
         block = {"items": int(group["item_id"].nunique()), "faces": int(len(group)),
                  "items_requested": n_items.get((split, mode), 0),
+                 "items_in_benchmark": in_benchmark.get((split, mode), 0),
                  "coverage": float(group["coverage"].mean()), "faces_matched": float(group["matched"].mean()),
                  "metrics": {}}
         for key in (m.key for m in all_metrics() if mode in m.modes):
             if key in group:
-                values = group[key].to_numpy(dtype=np.float64)
-                finite = values[~np.isnan(values)]
-                block["metrics"][key] = {"value": float(finite.mean()) if finite.size else None,
-                                         "n": int(finite.size), "coverage": float(finite.size / len(values))}
+                block["metrics"][key] = _metric_block(group, key)
         for key, score in set_scores.get(split, {}).items():
             if mode == "self":
                 block["metrics"][key] = score
@@ -451,7 +501,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     errors.update({o.item_id: o.error for o in outcomes if o.error})
     rows = [r for o in outcomes for r in o.rows]
     frame = pd.DataFrame(rows).sort_values(["split", "mode", "item_id", "face"]) if rows else pd.DataFrame(
-        columns=["item_id", "split", "mode", "face", "n_faces", "matched", "coverage"])
+        columns=["item_id", "split", "mode", "face", "n_faces", "frames", "matched", "coverage"])
 
     set_scores: dict[str, dict] = {}
     for name in set_available:
@@ -470,11 +520,14 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
                     "value": score.value, "network": score.network, "n_generated": score.n_generated,
                     "n_reference": score.n_reference, "warnings": list(score.warnings)}
 
-    n_items = {}
+    n_items: dict[tuple[str, str], int] = {}
     for item in items:
         n_items[(item.split, item.mode)] = n_items.get((item.split, item.mode), 0) + 1
-    summary = _summarise(frame, set_scores, unavailable, errors, n_items)
-    summary.update({"method": method, "benchmark": bench.name,
+    in_benchmark: dict[tuple[str, str], int] = {}
+    for item in bench.items:
+        in_benchmark[(item.split, item.mode)] = in_benchmark.get((item.split, item.mode), 0) + 1
+    summary = _summarise(frame, set_scores, unavailable, errors, n_items, in_benchmark)
+    summary.update({"method": method, "benchmark": bench.name, "benchmark_sha256": benchmark_sha256(bench),
                     "timings": {k: float(sum(o.timings.get(k, 0.0) for o in outcomes))
                                 for k in ("decode", "faces", "metrics")}})
     damaged = {o.item_id: o.decode_errors for o in outcomes if o.decode_errors}
@@ -482,9 +535,9 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     if damaged:
         log.warning("%d result video(s) have decoder errors (damaged files, concealed by the decoder; their scores "
                     "are unreliable): %s", len(damaged), ", ".join(f"{k} ({v})" for k, v in damaged.items()))
+    frame = attach(frame, summary, _benchmark_anchors(bench, method))
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_text(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
-    _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
+    write_tables(out, frame, summary)
     _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
                                                  sort_keys=True) + "\n")
     version = _method_version(results, method, items)
@@ -495,6 +548,25 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
         _atomic_text(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     eval_resume.finish(out)
     return summary
+
+
+def _benchmark_anchors(bench: Benchmark, method: str) -> dict | None:
+    """The benchmark's anchors; without them (or with stale ones) the run is scored but cannot be ranked."""
+    try:
+        anchors = load_anchors(bench)
+    except InputError as exc:
+        log.warning("%s; this run will be listed unranked", exc)
+        return None
+    if anchors is None and method != ANCHOR_METHOD:  # a static eval is where anchors come from
+        log.warning("%s has no %s: the leaderboard will list this run unranked (run 'exprbench anchors --bench "
+                    "%s' once)", bench.root, anchors_name(), bench.root)
+    return anchors
+
+
+def write_tables(out: Path, frame: pd.DataFrame, summary: dict) -> None:
+    """per_item.csv and summary.json, each written atomically (6 significant digits in the CSV)."""
+    _atomic_text(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
+    _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
 
 
 def _method_version(results: Path, method: str, items: list[Item]) -> str | None:

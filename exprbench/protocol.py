@@ -331,17 +331,22 @@ _METRICS: tuple[MetricProtocol, ...] = (
         per_video="the absolute difference of the two means; NaN if either face is never embedded",
         per_split=_MEAN_SPLIT, ideal=0.0, anchor="fixed", worst=0.10),
     MotionProtocol(
-        name="motion", title="Motion transfer ratio", direction="higher", modes=("self", "cross"),
-        needs=("driving",), unit="ratio in [0, 1]",
+        name="motion", title="Motion transfer gain", direction="higher", modes=("self", "cross"),
+        needs=("driving",), unit="score in [0, 1]",
         extractor="MediaPipe FaceLandmarker v2 blendshapes and head pose",
         inputs="the generated face and the driving face (the ground truth in self mode)",
-        definition="for expression (blendshapes, mean |x_t - x_ref| over the 52) and head pose (mean "
-                   "|wrap(p_t - p_ref)| over yaw, pitch, roll), the generated face's mean motion since its "
-                   "reference frame divided by the driving face's, r; each part scores min(r, 1 / r) (1: "
-                   "moves as much as the driver, 0: does not move; exaggerating by 2x scores like moving "
-                   "half); motion is the mean of the parts. A part whose driver moves less than "
-                   "min_reference_motion is not measured. Why: a method that does not move must not pass "
-                   "any ranked identity or quality check unnoticed; this metric is 0 for it",
+        definition="for expression (52 blendshapes) and head pose (yaw, pitch, roll, wrapped), the changes "
+                   "since the reference frame (the first frame in which both faces are found), g_t generated "
+                   "and d_t driving, over the frames where both are found; the transfer gain k = sum <g_t, d_t> "
+                   "/ sum <d_t, d_t> (the generated motion projected on the driver's); each part scores "
+                   "min(k, 1 / k) for k > 0, else 0 (1: moves as the driver does; 0: does not move, or moves "
+                   "unrelated to the driver; exaggerating 2x scores like moving half); motion is the mean of "
+                   "the parts. A part whose driver moves less than the floor (mean |d_t|) is not measured. Why "
+                   "a projection, not a ratio of magnitudes: the analyser's own jitter on a frozen portrait is "
+                   "about 0.01 blendshape units and 0.2-0.5 degrees in region mode, which scored the static "
+                   "baseline 0.17-0.37 on multi/cross faces as a ratio; the projection ignores motion the "
+                   "driver did not make. Why the metric exists: no v1 metric failed a method that does not "
+                   "move; this one is 0 for it",
         per_frame="none: motion is a per-video quantity over the frames where both faces are found",
         per_video="the mean of the expression and pose part scores (NaN when neither is measurable)",
         per_split=_MEAN_SPLIT, ideal=1.0, anchor="fixed", worst=0.0),
@@ -417,15 +422,21 @@ class CoverageRule:
 
     per_frame: str = ("a face metric's coverage for one face is the fraction of the frames in which the "
                       "reference (ground truth or driving) face has a value where the generated face has "
-                      "one too; a split's coverage pools frames over its faces (frame-weighted), so a face "
-                      "found in 45% of its frames counts as 0.45, not as one covered item")
+                      "one too (pixel metrics: the frames where the ground truth's face region exists; CSIM: "
+                      "all frames, the portrait always has an embedding); so a driver whose eyes are closed "
+                      "in half the frames does not cost any method gaze coverage. A split's coverage pools "
+                      "frames over its faces (frame-weighted): a face found in 45% of its frames counts as "
+                      "0.45, not as one covered item")
     min_coverage: float = 0.95
-    lost_face: str = ("in the score, a face whose coverage for a metric is below min_coverage counts as "
-                      "lost: its normalised value is the scale's floor (-1, the clip below) whatever the "
-                      "frames it kept measured; the raw value is still published, flagged. A lost face can "
-                      "therefore only lower a method's standing. Measured why: with v1's mean over found "
-                      "faces, static kept gaze for one face of two in multi/self (the portrait's eyes count "
-                      "as closed) and its MAE 1.998 beat warp's 6.75")
+    lost_face: str = ("in the score, the frames a face metric could not measure take the scale's floor: a "
+                      "face's normalised value is c * n + (1 - c) * (-1), n its normalised value on the frames "
+                      "it kept and c its coverage; so a lost face can only lower a method's standing, in "
+                      "proportion to what it lost, without a threshold cliff. Faces below min_coverage are "
+                      "flagged (faces_lost) next to the raw value, which is still published. Measured why: "
+                      "with v1's mean over found faces, static kept gaze for one face of two in multi/self "
+                      "(the portrait's eyes count as closed) and its MAE 1.998 beat warp's 6.75; warp's output "
+                      "has eyes detected closed while the driver's are open in up to 70% of some faces' frames, "
+                      "which this rule charges to warp's gaze score rather than hiding")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -462,7 +473,7 @@ V2_CHANGES: tuple[tuple[str, str], ...] = (
     ("cross-mode AED, APD and gaze MAE on relative motion",
      "absolute angles compared two different people: a perfect relative-motion method scored APD 6.5 and "
      "doing nothing 6.9 on the mini benchmark; relative to each video's reference frame the gap is 43%"),
-    ("motion@v2, a motion transfer ratio",
+    ("motion@v2, a motion transfer gain",
      "no v1 metric failed a method that does not move: static ranked above warp in single/cross"),
     ("csim ranked against the different-person band, csim_gap in self mode",
      "doing nothing won CSIM (single/self: static 0.9994 > ground truth 0.9825 > warp 0.980)"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from exprbench import __version__
+from exprbench.cli.anchors_cmd import anchors_cmd
 from exprbench.cli.assets_cmd import assets
 from exprbench.cli.common import FriendlyGroup, configure_logging, verbosity_options
 from exprbench.cli.demo_cmd import demo_cmd
@@ -36,6 +37,7 @@ cli.add_command(generate_cmd)
 cli.add_command(demo_cmd)
 cli.add_command(leaderboard_cmd)
 cli.add_command(score_cmd)
+cli.add_command(anchors_cmd)
 
 
 def main() -> None:

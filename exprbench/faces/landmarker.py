@@ -7,12 +7,14 @@ The result is converted to arrays immediately so nothing downstream touches Medi
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Self
 
 import numpy as np
 
 from exprbench.assets import asset_path
+from exprbench.native_log import native_logs_filtered
 
 N_LANDMARKS = 478
 N_BLENDSHAPES = 52
@@ -62,8 +64,10 @@ class Landmarker:
             running_mode=running, num_faces=num_faces,
             output_face_blendshapes=True, output_facial_transformation_matrixes=True)
         self.mode = mode
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with native_logs_filtered():  # its graph logs three lines per landmarker straight to fd 2
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
         self._last_ts = -1
+        self._first = True
 
     def __enter__(self) -> Self:
         return self
@@ -81,12 +85,14 @@ class Landmarker:
         import mediapipe as mp
 
         frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-        if self.mode == "video":
-            timestamp_ms = max(int(timestamp_ms), self._last_ts + 1)  # MediaPipe requires strictly increasing
-            self._last_ts = timestamp_ms
-            result = self._landmarker.detect_for_video(frame, timestamp_ms)
-        else:
-            result = self._landmarker.detect(frame)
+        with native_logs_filtered() if self._first else nullcontext():  # the first call logs one more line
+            if self.mode == "video":
+                timestamp_ms = max(int(timestamp_ms), self._last_ts + 1)  # MediaPipe requires strictly increasing
+                self._last_ts = timestamp_ms
+                result = self._landmarker.detect_for_video(frame, timestamp_ms)
+            else:
+                result = self._landmarker.detect(frame)
+        self._first = False
         return to_detections(result)
 
 

@@ -1,4 +1,4 @@
-"""ExprBench metrics: a registry of versioned metrics (``fid@v1``, ``psnr@v1``, ...).
+"""ExprBench metrics: a registry of versioned metrics (``fid@v2``, ``psnr@v2``, ...).
 
 Importing this package registers every metric; ``all_metrics()`` lists them for eval. The protocol
 each metric follows is in ``exprbench.protocol``.

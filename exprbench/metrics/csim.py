@@ -1,6 +1,6 @@
 """CSIM: identity preservation, cosine similarity between the portrait face and generated frames.
 
-Definition (protocol v1): the dlib ResNet 128-d embedding of the portrait's face (aligned 150 px chip)
+Definition (protocol v1, unchanged in v2): the dlib ResNet 128-d embedding of the portrait's face (aligned 150 px chip)
 against the embeddings of the generated face on the analysed frames (every k-th frame, k in the face
 protocol), cosine similarity per frame, then the mean. Higher is better; ArcFace is not obtainable
 offline, so numbers are not comparable to ArcFace-based CSIM (documented).

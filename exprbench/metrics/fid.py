@@ -73,7 +73,7 @@ def _fid_network(device: str) -> FeatureNetwork:
 
 
 class FID(SetMetric):
-    """``fid@v1``: generated frames against ground-truth frames, pooled over a split.
+    """``fid@v2``: generated frames against ground-truth frames, pooled over a split.
 
     ``features(frames)`` takes one video's frames (uint8 ``(T, H, W, 3)`` or float ``(T, 3, H, W)``
     in [0, 1], e.g. face regions from ``crop_regions``) and may be called chunk by chunk, since FID

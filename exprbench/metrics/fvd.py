@@ -53,7 +53,7 @@ def _i3d_network(device: str) -> FeatureNetwork:
 
 
 class FVD(SetMetric):
-    """``fvd@v1``: windows of generated videos against windows of ground-truth videos, over a split.
+    """``fvd@v2``: windows of generated videos against windows of ground-truth videos, over a split.
 
     ``update_generated`` / ``update_reference`` / ``features`` take one whole video per call
     (uint8 ``(T, H, W, 3)`` or float ``(T, 3, H, W)`` in [0, 1]); a video shorter than 16 frames

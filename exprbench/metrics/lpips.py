@@ -52,7 +52,7 @@ def lpips_network(device: str = "cpu") -> lpips_lib.LPIPS:
 
 
 class LPIPS(PairedVideoMetric):
-    """``lpips@v1``: per-frame LPIPS distance (0 for identical frames)."""
+    """``lpips@v2``: per-frame LPIPS distance (0 for identical frames)."""
 
     name = "lpips"
     protocol: LpipsProtocol

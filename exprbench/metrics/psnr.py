@@ -21,7 +21,7 @@ from exprbench.protocol import PsnrProtocol
 
 
 class PSNR(PairedVideoMetric):
-    """``psnr@v1``: per-frame PSNR; a bit-identical frame gives +inf (kept in ``per_frame``)."""
+    """``psnr@v2``: per-frame PSNR; a bit-identical frame gives +inf (kept in ``per_frame``)."""
 
     name = "psnr"
     protocol: PsnrProtocol

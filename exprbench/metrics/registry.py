@@ -77,7 +77,7 @@ def register_metric(spec: MetricSpec) -> MetricSpec:
 
 
 def get_metric(name: str) -> MetricSpec:
-    """The spec of ``name`` (``fid`` or ``fid@v1``)."""
+    """The spec of ``name`` (``fid`` or ``fid@v2``)."""
     bare = name.split("@", 1)[0]
     spec = _REGISTRY.get(bare)
     if spec is None or (bare != name and spec.key != name):

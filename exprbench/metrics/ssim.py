@@ -26,7 +26,7 @@ from exprbench.protocol import SsimProtocol
 
 def _gaussian(p: SsimProtocol) -> np.ndarray:
     if not p.gaussian_kernel:
-        raise ValueError("protocol v1 SSIM uses a gaussian window")
+        raise ValueError("protocol SSIM uses a gaussian window")
     offsets = np.arange(p.kernel_size, dtype=np.float64) - (p.kernel_size - 1) / 2
     g = np.exp(-offsets**2 / (2 * p.sigma**2))
     return g / g.sum()
@@ -83,7 +83,7 @@ def ssim_torch(generated: torch.Tensor, reference: torch.Tensor, p: SsimProtocol
 
 
 class SSIM(PairedVideoMetric):
-    """``ssim@v1``: per-frame SSIM over the valid region; OpenCV on the CPU, torch float64 on CUDA."""
+    """``ssim@v2``: per-frame SSIM over the valid region; OpenCV on the CPU, torch float64 on CUDA."""
 
     name = "ssim"
     protocol: SsimProtocol

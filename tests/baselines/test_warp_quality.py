@@ -48,7 +48,7 @@ def scored(tmp_path_factory):
 def metric(summary: dict, split: str, mode: str, key: str) -> float:
     block = summary["splits"][split][mode]
     assert block["coverage"] == 1.0, (split, mode, block)  # every face found in every generated frame
-    return block["metrics"][f"{key}@v1"]["value"]
+    return block["metrics"][f"{key}@v2"]["value"]
 
 
 @pytest.mark.parametrize("split", ["single", "multi"])

@@ -44,16 +44,16 @@ def test_truth_scored_against_itself(runs):
     _, out = runs
     summary, frame = out["truth"]
     block = summary["splits"]["single"]["self"]["metrics"]
-    assert block["psnr@v1"]["value"] == "inf" or block["psnr@v1"]["value"] == float("inf")
-    assert block["lpips@v1"]["value"] == pytest.approx(0, abs=1e-6)
-    assert block["ssim@v1"]["value"] == pytest.approx(1, abs=1e-4)
-    assert block["lmd@v1"]["value"] == pytest.approx(0, abs=1e-9)
-    assert block["mae@v1"]["value"] == pytest.approx(0, abs=1e-3)
+    assert block["psnr@v2"]["value"] == "inf" or block["psnr@v2"]["value"] == float("inf")
+    assert block["lpips@v2"]["value"] == pytest.approx(0, abs=1e-6)
+    assert block["ssim@v2"]["value"] == pytest.approx(1, abs=1e-4)
+    assert block["lmd@v2"]["value"] == pytest.approx(0, abs=1e-9)
+    assert block["mae@v2"]["value"] == pytest.approx(0, abs=1e-3)
     cross = summary["splits"]["single"]["cross"]["metrics"]  # result = the driving video itself
-    assert cross["aed@v1"]["value"] == pytest.approx(0, abs=1e-9)
-    assert cross["apd@v1"]["value"] == pytest.approx(0, abs=1e-6)
-    assert summary["unavailable"].keys() == {"fid@v1", "fvd@v1"}
-    assert "exprbench assets fetch fid_inception" in summary["unavailable"]["fid@v1"]
+    assert cross["aed@v2"]["value"] == pytest.approx(0, abs=1e-9)
+    assert cross["apd@v2"]["value"] == pytest.approx(0, abs=1e-6)
+    assert summary["unavailable"].keys() == {"fid@v2", "fvd@v2"}
+    assert "exprbench assets fetch fid_inception" in summary["unavailable"]["fid@v2"]
 
 
 @pytest.mark.parametrize("degraded", ["blur", "shift"])
@@ -61,22 +61,22 @@ def test_degraded_copies_score_worse_on_every_metric(runs, degraded):
     _, out = runs
     truth, worse = out["truth"][1], out[degraded][1]
     for item in ("single-self-pexels_00s", "single-self-man"):
-        assert _value(worse, item, "psnr@v1") < 60 < _value(truth, item, "psnr@v1")
-        assert _value(worse, item, "ssim@v1") < _value(truth, item, "ssim@v1")
-        assert _value(worse, item, "lpips@v1") > _value(truth, item, "lpips@v1") + 0.01
-        assert _value(worse, item, "lmd@v1") > _value(truth, item, "lmd@v1") + 1e-4
+        assert _value(worse, item, "psnr@v2") < 60 < _value(truth, item, "psnr@v2")
+        assert _value(worse, item, "ssim@v2") < _value(truth, item, "ssim@v2")
+        assert _value(worse, item, "lpips@v2") > _value(truth, item, "lpips@v2") + 0.01
+        assert _value(worse, item, "lmd@v2") > _value(truth, item, "lmd@v2") + 1e-4
     for face in (0, 1):  # multi self: per face, in each face's region
-        assert _value(worse, PAIR, "psnr@v1", face) < _value(truth, PAIR, "psnr@v1", face)
-        assert _value(worse, PAIR, "lpips@v1", face) > _value(truth, PAIR, "lpips@v1", face)
+        assert _value(worse, PAIR, "psnr@v2", face) < _value(truth, PAIR, "psnr@v2", face)
+        assert _value(worse, PAIR, "lpips@v2", face) > _value(truth, PAIR, "lpips@v2", face)
 
 
 def test_static_portrait_is_much_worse_on_expression(runs):
     _, out = runs
     truth, static = out["truth"][1], out["static"][1]
     for item in ("single-cross-astronaut", "single-cross-pexels_00s_first"):
-        assert _value(static, item, "aed@v1") > _value(truth, item, "aed@v1") + 0.03
+        assert _value(static, item, "aed@v2") > _value(truth, item, "aed@v2") + 0.03
     # identity: a static portrait keeps it perfectly (CSIM ~1), the ceiling for identity
-    assert _value(static, "single-cross-astronaut", "csim@v1") > 0.99
+    assert _value(static, "single-cross-astronaut", "csim@v2") > 0.99
 
 
 def test_multi_face_rows_and_coverage(runs, mini):
@@ -103,14 +103,14 @@ def test_unmatched_face_is_nan_not_zero(mini, tmp_path):
     right = frame[frame.face == 1].iloc[0]
     left = frame[frame.face == 0].iloc[0]
     assert not right.matched and right.coverage == 0
-    assert np.isnan(right["lmd@v1"]) and np.isnan(right["csim@v1"]) and np.isnan(right["mae@v1"])
+    assert np.isnan(right["lmd@v2"]) and np.isnan(right["csim@v2"]) and np.isnan(right["mae@v2"])
     # pixel metrics are measured in the ground truth's face region: an erased face scores badly, not NaN
-    assert right["psnr@v1"] < left["psnr@v1"] - 10 and right["lpips@v1"] > left["lpips@v1"] + 0.2
-    assert np.isfinite(left["lmd@v1"]) and left["lmd@v1"] < 0.01
+    assert right["psnr@v2"] < left["psnr@v2"] - 10 and right["lpips@v2"] > left["lpips@v2"] + 0.2
+    assert np.isfinite(left["lmd@v2"]) and left["lmd@v2"] < 0.01
     summary = json.loads((tmp_path / "ev" / "summary.json").read_text())
     block = summary["splits"]["multi"]["self"]
     assert block["coverage"] == pytest.approx((left.coverage + 0) / 2)
-    assert block["metrics"]["lmd@v1"]["n"] == 1 and block["metrics"]["lmd@v1"]["coverage"] == 0.5
+    assert block["metrics"]["lmd@v2"]["n"] == 1 and block["metrics"]["lmd@v2"]["coverage"] == 0.5
     assert item.n_faces == 2
 
 
@@ -139,4 +139,4 @@ def test_missing_result_fails_or_keeps_going(mini, runs, tmp_path):
     frame = pd.read_csv(tmp_path / "ev" / "per_item.csv")
     assert list(frame.item_id) == [item.id]
     run = subprocess.run(cmd + ["--keep-going", "--require", "fid"], capture_output=True, text=True)
-    assert run.returncode == 3 and "fid@v1 is unavailable" in run.stderr
+    assert run.returncode == 3 and "fid@v2 is unavailable" in run.stderr

@@ -161,7 +161,7 @@ def test_score_pair_matches_eval(mini, blurred, tmp_path):
     rows = score_pair(blurred / "blur" / f"{item.id}.mp4", mini.path(item.ground_truth), mini.path(item.portrait))
     assert len(rows) == 1
     keys = [k for k in row.index if "@" in k]
-    assert {"psnr@v1", "lpips@v1", "lmd@v1", "csim@v1"} <= set(keys)
+    assert {"psnr@v2", "lpips@v2", "lmd@v2", "csim@v2"} <= set(keys)
     for key in keys:
         assert rows[0][key] == pytest.approx(row[key], rel=1e-5, abs=1e-9), key
     cli = subprocess.run([sys.executable, "-m", "exprbench.cli", "score", str(blurred / "blur" / f"{item.id}.mp4"),
@@ -169,4 +169,4 @@ def test_score_pair_matches_eval(mini, blurred, tmp_path):
                           "--json"], env=ENV, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr[-1000:]
     printed = json.loads(cli.stdout)[0]
-    assert printed["psnr@v1"] == pytest.approx(row["psnr@v1"], rel=1e-5)
+    assert printed["psnr@v2"] == pytest.approx(row["psnr@v2"], rel=1e-5)

@@ -45,11 +45,11 @@ def test_fid_fvd_plumbing_with_stand_ins(mini, tmp_path, stand_ins):
     for split, videos in (("single", 3), ("multi", 2)):  # multi: one face-region video per face
         t = truth["splits"][split]["self"]["metrics"]
         b = blur["splits"][split]["self"]["metrics"]
-        assert "STAND-IN" in t["fid@v1"]["network"] and "STAND-IN" in t["fvd@v1"]["network"]
-        assert t["fid@v1"]["value"] == pytest.approx(0, abs=1e-6)
-        assert b["fid@v1"]["value"] > 1e-4 and b["fvd@v1"]["value"] > 1e-4
-        assert t["fid@v1"]["n_generated"] == videos * 16  # every frame of every video (or face region)
-        assert t["fvd@v1"]["n_generated"] == videos  # one 16-frame window per 16-frame video
-        assert any("below the 100" in w for w in t["fvd@v1"]["warnings"])
+        assert "STAND-IN" in t["fid@v2"]["network"] and "STAND-IN" in t["fvd@v2"]["network"]
+        assert t["fid@v2"]["value"] == pytest.approx(0, abs=1e-6)
+        assert b["fid@v2"]["value"] > 1e-4 and b["fvd@v2"]["value"] > 1e-4
+        assert t["fid@v2"]["n_generated"] == videos * 16  # every frame of every video (or face region)
+        assert t["fvd@v2"]["n_generated"] == videos  # one 16-frame window per 16-frame video
+        assert any("below the 100" in w for w in t["fvd@v2"]["warnings"])
     cached = list((home() / "cache" / "features").glob("*.npy"))
     assert len(cached) >= 2 * 5  # ground-truth features of both metrics, 3 single videos + 2 face regions

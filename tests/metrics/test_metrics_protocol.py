@@ -20,10 +20,10 @@ from exprbench.protocol import (
 
 def test_protocol_dict_is_json_and_carries_every_choice() -> None:
     data = json.loads(json.dumps(protocol_dict()))
-    assert data["version"] == PROTOCOL_VERSION == "v1"
+    assert data["version"] == PROTOCOL_VERSION == "v2"
     assert set(data["metrics"]) == {"fid", "fvd", "psnr", "ssim", "lpips", "lmd", "aed", "apd", "mae", "csim"}
     for name, entry in data["metrics"].items():
-        assert entry["key"] == f"{name}@v1"
+        assert entry["key"] == f"{name}@v2"
         assert entry["direction"] in ("lower", "higher") and entry["modes"] and entry["per_video"]
     fvd = data["metrics"]["fvd"]
     assert (fvd["window"], fvd["stride"], fvd["first_frame"], fvd["size"]) == (16, 16, 0, [224, 224])
@@ -42,7 +42,7 @@ def test_protocol_is_frozen() -> None:
 
 def test_markdown_page_lists_every_metric_and_setting() -> None:
     page = render_markdown()
-    assert page.startswith("# ExprBench scoring protocol v1")
+    assert page.startswith("# ExprBench scoring protocol v2")
     for entry in PROTOCOL.metrics:
         assert f"`{entry.key}`" in page and entry.definition in page
     assert "**window**: 16" in page and "**margin**: 0.25" in page and "299 x 299" in page
@@ -50,13 +50,13 @@ def test_markdown_page_lists_every_metric_and_setting() -> None:
 
 def test_registry_agrees_with_the_protocol() -> None:
     keys = {spec.key for spec in all_metrics()}
-    assert {"fid@v1", "fvd@v1", "psnr@v1", "ssim@v1", "lpips@v1"} <= keys
+    assert {"fid@v2", "fvd@v2", "psnr@v2", "ssim@v2", "lpips@v2"} <= keys
     for spec in all_metrics():
         entry = metric_protocol(spec.name)
         assert (spec.key, spec.direction, spec.modes, spec.needs, spec.unit) == (
             entry.key, entry.direction, entry.modes, entry.needs, entry.unit)
     assert get_metric("psnr").kind == "paired" and get_metric("psnr").higher_is_better
-    assert get_metric("lpips@v1").direction == "lower"
+    assert get_metric("lpips@v2").direction == "lower"
     with pytest.raises(KeyError):
         get_metric("psnr@v0")
     with pytest.raises(KeyError):

@@ -27,7 +27,7 @@ def test_fid_standin_zero_for_same_set_and_grows_with_shift(pexels_frames, stand
         metric.update_reference(a)
         metric.update_generated(generated)
         score = metric.compute()
-        assert score.network.startswith("STAND-IN") and score.key == "fid@v1"
+        assert score.network.startswith("STAND-IN") and score.key == "fid@v2"
         values[name] = score.value
     assert abs(values["same"]) < 1e-6
     assert 0 < values["other_frames"] < values["shift_0.1"] < values["shift_0.25"]
@@ -76,7 +76,7 @@ def test_missing_weights_give_metric_unavailable_with_fetch_command(tmp_path, mo
             cls()
         assert isinstance(info.value, ExprBenchError)
         assert f"exprbench assets fetch {asset}" in str(info.value) and "\n" not in str(info.value)
-        assert info.value.key == f"{cls.name}@v1" and info.value.fetch_command == f"exprbench assets fetch {asset}"
+        assert info.value.key == f"{cls.name}@v2" and info.value.fetch_command == f"exprbench assets fetch {asset}"
 
 
 def test_fid_inception_structure_loads_a_pytorch_fid_state_dict(tmp_path) -> None:
@@ -128,6 +128,6 @@ def test_fvd_short_video_contributes_no_window(pexels_clip, standin_i3d_file) ->
 
 
 def test_registry_lists_the_set_metrics_from_the_protocol() -> None:
-    fid, fvd = get_metric("fid"), get_metric("fvd@v1")
+    fid, fvd = get_metric("fid"), get_metric("fvd@v2")
     assert fid.kind == fvd.kind == "set" and fid.factory is FID and fvd.factory is FVD
     assert fid.direction == "lower" and fid.modes == ("self",) and fid.needs == ("ground_truth",)

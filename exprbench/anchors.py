@@ -1,0 +1,175 @@
+"""Benchmark anchors: the ``static`` baseline's own scores, stored with the benchmark (protocol v2).
+
+Why: a leaderboard score normalised over the methods present (v1's min-max) changes when a method is
+added; on the demo one made-up run reversed static and warp. v2 normalises each face's metric between a
+fixed anchor and the metric's ideal (``PROTOCOL.ranking``). For most metrics the anchor is "doing
+nothing": the static baseline (a frozen copy of the portrait) on the same item and face. Those values
+depend only on the benchmark, so they are computed once (``exprbench anchors``), written to
+``BENCH/anchors-v2.json`` with the protocol version and the benchmark's content hash, and copied into
+every eval's output (``K_anchor`` columns of per_item.csv, ``anchor`` of set metrics), so a leaderboard
+built from eval folders alone ranks every run against the same scale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, load_benchmark
+from exprbench.errors import InputError
+from exprbench.protocol import PROTOCOL
+
+ANCHOR_METHOD = "static"
+
+
+def anchors_name() -> str:
+    """``anchors-v2.json``: anchors of another protocol version are never read."""
+    return f"anchors-{PROTOCOL.version}.json"
+
+
+def benchmark_sha256(bench: Benchmark) -> str:
+    """Content hash of a benchmark: its manifest bytes and the bytes of every file an item names.
+
+    Two runs are ranked together only when this is equal (``PROTOCOL.ranking.comparable``): a benchmark
+    re-prepared with other media or settings has the same name but different numbers."""
+    from exprbench.faces.cache import content_hash
+
+    digest = hashlib.sha256((bench.root / MANIFEST_NAME).read_bytes())
+    files = sorted({rel for item in bench.items
+                    for rel in (item.portrait, item.ground_truth, item.driving_multi, *(item.driving or [])) if rel})
+    for rel in files:
+        digest.update(f"\n{rel}\n{content_hash(bench.path(rel))}".encode())
+    return digest.hexdigest()
+
+
+def face_key(item_id: str, face: int) -> str:
+    return f"{item_id}#{int(face)}"
+
+
+def _anchored_keys() -> list[str]:
+    return [m.key for m in PROTOCOL.metrics if m.anchor == "static" and not m.extra]
+
+
+def _finite(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if not math.isnan(number) else None
+
+
+def anchors_from_eval(bench: Benchmark, eval_dir: str | Path) -> dict:
+    """The anchors record from an ``exprbench eval`` of the static baseline on every item of ``bench``."""
+    eval_dir = Path(eval_dir)
+    summary_path = eval_dir / "summary.json"
+    if not summary_path.is_file():
+        raise InputError(summary_path, "is missing", "pass a folder written by 'exprbench eval' of the static baseline")
+    summary = json.loads(summary_path.read_text())
+    if summary.get("method") != ANCHOR_METHOD:
+        raise InputError(summary_path, f"scores method {summary.get('method')!r}; anchors come from "
+                                       f"{ANCHOR_METHOD!r}", "evaluate the static baseline first")
+    if summary.get("protocol") != PROTOCOL.version:
+        raise InputError(summary_path, f"was scored with protocol {summary.get('protocol')}, anchors need "
+                                       f"{PROTOCOL.version}", "re-run 'exprbench eval'")
+    digest = benchmark_sha256(bench)
+    if summary.get("benchmark_sha256") != digest:
+        raise InputError(summary_path, "was scored on another benchmark (content hash differs)",
+                         "evaluate static on this benchmark")
+    if summary.get("errors"):
+        raise InputError(summary_path, f"has failed items ({', '.join(sorted(summary['errors']))})",
+                         "anchors need every item scored")
+    frame = pd.read_csv(eval_dir / "per_item.csv", dtype={"item_id": str})
+    missing = {i.id for i in bench.items} - set(frame["item_id"])
+    if missing:
+        raise InputError(eval_dir / "per_item.csv", f"lacks item(s) {', '.join(sorted(missing))}",
+                         "anchors need an eval of every item (no --split/--items)")
+    keys = [k for k in _anchored_keys() if k in frame.columns]
+    faces = {face_key(r["item_id"], r["face"]): {k: _finite(r[k]) for k in keys} for _, r in frame.iterrows()}
+    sets = {split: {k: _finite(entry.get("value")) for k, entry in block.get("self", {}).get("metrics", {}).items()
+                    if k in _anchored_keys() and "network" in entry}
+            for split, block in summary.get("splits", {}).items()}
+    return {"protocol": PROTOCOL.version, "benchmark": bench.name, "benchmark_sha256": digest,
+            "source": ANCHOR_METHOD, "faces": faces, "sets": {s: v for s, v in sets.items() if v}}
+
+
+def write_anchors(bench: Benchmark, eval_dir: str | Path) -> Path:
+    """Write ``BENCH/anchors-v2.json`` from a static eval, and attach the anchors to that eval's output."""
+    record = anchors_from_eval(bench, eval_dir)
+    target = bench.root / anchors_name()
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    os.replace(tmp, target)
+    attach_to_eval(eval_dir, load_anchors(bench))
+    return target
+
+
+def load_anchors(bench: Benchmark) -> dict | None:
+    """The benchmark's anchors, or None when it has none; anchors of a changed benchmark are refused."""
+    path = bench.root / anchors_name()
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"is not valid JSON ({exc.msg})", "rerun 'exprbench anchors'") from None
+    if not isinstance(record, dict) or record.get("protocol") != PROTOCOL.version:
+        raise InputError(path, f"is not a protocol {PROTOCOL.version} anchors file", "rerun 'exprbench anchors'")
+    if record.get("benchmark_sha256") != benchmark_sha256(bench):
+        raise InputError(path, "belongs to another version of this benchmark (content hash differs)",
+                         "rerun 'exprbench anchors' on it")
+    record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return record
+
+
+def attach(frame: pd.DataFrame, summary: dict, anchors: dict | None) -> pd.DataFrame:
+    """Copy anchors into an eval's rows (``K_anchor``) and set-metric entries (``anchor``); in place for
+    the summary, returns the new frame."""
+    if anchors is None:
+        summary["anchors"] = None
+        return frame
+    summary["anchors"] = {"sha256": anchors["sha256"], "source": anchors["source"], "protocol": anchors["protocol"]}
+    frame = frame.copy()
+    for key in _anchored_keys():
+        if key in frame.columns:
+            frame[f"{key}_anchor"] = [
+                anchors["faces"].get(face_key(i, f), {}).get(key) for i, f in zip(frame["item_id"], frame["face"])]
+            frame[f"{key}_anchor"] = frame[f"{key}_anchor"].astype(float)
+    for split, modes in summary.get("splits", {}).items():
+        for key, entry in modes.get("self", {}).get("metrics", {}).items():
+            if "network" in entry:
+                entry["anchor"] = anchors.get("sets", {}).get(split, {}).get(key)
+    return frame
+
+
+def attach_to_eval(eval_dir: str | Path, anchors: dict | None) -> None:
+    """Rewrite an eval folder's per_item.csv and summary.json with ``anchors`` attached."""
+    from exprbench.evaluate import write_tables
+
+    eval_dir = Path(eval_dir)
+    summary = json.loads((eval_dir / "summary.json").read_text())
+    frame = pd.read_csv(eval_dir / "per_item.csv", dtype={"item_id": str, "split": str, "mode": str})
+    frame = frame[[c for c in frame.columns if not c.endswith("_anchor")]]
+    write_tables(eval_dir, attach(frame, summary, anchors), summary)
+
+
+def compute_anchors(bench_root: str | Path, work: str | Path, workers: int = 1, device: str = "auto") -> Path:
+    """Generate the static baseline on every item, evaluate it into ``work/eval/static`` and write the
+    anchors (``exprbench anchors``). Returns the anchors file."""
+    from baselines import generate_items, get_adapter
+    from exprbench.evaluate import EvalOptions, evaluate
+
+    bench = load_benchmark(bench_root)
+    work = Path(work)
+    outcomes = generate_items(get_adapter(ANCHOR_METHOD), bench, bench.items, work / "results")
+    failed = [o for o in outcomes if getattr(o, "error", None)]
+    if failed:
+        raise InputError(bench.root, f"the static baseline failed on {len(failed)} item(s)",
+                         "fix the benchmark media (see the errors above)")
+    target = work / "eval" / ANCHOR_METHOD
+    evaluate(bench.root, work / "results", ANCHOR_METHOD, target, EvalOptions(workers=workers, device=device))
+    return write_anchors(bench, target)
