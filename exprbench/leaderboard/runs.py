@@ -2,7 +2,9 @@
 
 An eval folder holds ``summary.json`` (per split and mode: counts, coverage, metric values),
 ``per_item.csv`` (one row per item and face: the per-face detail of the multi split) and
-``config.json`` (toolkit version, benchmark, protocol). Two facts a leaderboard needs are not
+``config.json`` (toolkit version, benchmark, protocol). Protocol v2 summaries also carry the
+benchmark's content hash (``benchmark_sha256``) and its ``anchors`` record (null without anchors);
+both decide what a row may be ranked against (``exprbench.leaderboard.table.rank``). Two facts a leaderboard needs are not
 measured by eval: the method's version and who ran it. They come, first match wins, from
 
 1. an optional ``run.json`` beside ``summary.json``: ``{"method_version": "...", "run_by": "..."}``
@@ -42,13 +44,16 @@ class Run:
     run_by: str
     benchmark: str
     protocol: str
+    benchmark_sha256: str | None
+    anchors: dict | None
     summary: dict
     per_item: pd.DataFrame
 
     @property
-    def identity(self) -> tuple[str, str, str, str, str]:
+    def identity(self) -> tuple[str, str, str, str, str, str]:
         """What makes a leaderboard row unique (besides split and mode)."""
-        return (self.protocol, self.benchmark, self.method, self.method_version, self.run_by)
+        return (self.protocol, self.benchmark, self.benchmark_sha256 or "", self.method, self.method_version,
+                self.run_by)
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -121,7 +126,13 @@ def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = Non
                or str(config.get("exprbench") or UNKNOWN))
     return Run(folder=folder, method=method, method_version=version,
                run_by=record.get("run_by") or run_by or UNKNOWN, benchmark=str(summary["benchmark"]),
-               protocol=str(summary["protocol"]), summary=summary, per_item=_read_per_item(folder / "per_item.csv"))
+               protocol=str(summary["protocol"]), benchmark_sha256=_optional_str(summary.get("benchmark_sha256")),
+               anchors=summary.get("anchors") if isinstance(summary.get("anchors"), dict) else None,
+               summary=summary, per_item=_read_per_item(folder / "per_item.csv"))
+
+
+def _optional_str(value: object) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
 
 
 def load_runs(folders: list[str | Path], method_versions: Mapping[str, str] | None = None,
