@@ -71,7 +71,8 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     Table 1 rows, unranked), ``exprbench-v2-faces.csv`` (per item and face, as the score used it),
     ``exprbench-v2-pairs.csv`` (the paired verdicts behind ranks and ties), ``index.html``,
     ``README.md`` (Markdown tables), ``protocol.md`` and ``plots/*.png``. ``validation``: an
-    ``exprbench validate`` report (``validation.csv``) for the page's trust section. ``method_versions`` (method -> version) and
+    ``exprbench validate`` report (``validation.csv``) for the page's trust section.
+    ``method_versions`` (method -> version) and
     ``run_by`` apply where a run folder's ``run.json`` does not say (see ``exprbench.leaderboard.runs``);
     ``paper_table=None`` leaves the paper's rows out. PNGs of an earlier build in ``out/plots`` are
     removed; other files in ``out`` are left alone.

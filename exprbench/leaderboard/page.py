@@ -269,7 +269,8 @@ def _rank_cell(e: Entry) -> str:
         return '<td class="num rank nm" data-v="" title="not ranked: see the status column">&ndash;</td>'
     tip = (f"tied with {', '.join(e.ties_with)} (paired {_percent(PROTOCOL.ranking.confidence)} interval of the "
            "score difference contains 0)" if e.ties_with else "no tie")
-    tip += "; untested: too few items for an interval, ordered by the point estimate" if e.rank_test != "paired bootstrap" else ""
+    if e.rank_test != "paired bootstrap":
+        tip += "; untested: too few items for an interval, ordered by the point estimate"
     label = f'{e.rank}<span class="tie">=</span>' if e.ties_with else str(e.rank)
     return f'<td class="num rank" data-v="{e.rank}" title="{escape(tip)}">{label}</td>'
 
@@ -545,9 +546,9 @@ def _md_trust(validation: Validation | None) -> list[str]:
         return lines + ["Validation was not run for this build (`exprbench validate --bench BENCH --out DIR`, then "
                         "`exprbench leaderboard --validation DIR/validation.csv`).", ""]
     failed = validation.failed
+    failing = ", ".join(sorted({f"{c.metric} ({c.ladder}, {c.mode})" for c in failed}))
     lines += [f"From `{validation.source}`: {len(validation.checks) - len(failed)} of {len(validation.checks)} "
-              "checks passed" + (f"; failing: {', '.join(sorted({f'{c.metric} ({c.ladder}, {c.mode})' for c in failed}))}"
-                                 if failed else "") + ".", "",
+              "checks passed" + (f"; failing: {failing}" if failed else "") + ".", "",
               "| metric | ladder | mode | rungs | spearman | pairs right | passed |", "|---|---|---|---|---:|---:|---|"]
     lines += [f"| `{c.metric}` | {_md_cell(c.ladder)} | {c.mode} | {_md_cell(c.rungs)} | {fmt(c.spearman) or 'n/a'} | "
               f"{c.pairs_correct}/{c.pairs_total} | {'yes' if c.passed else '**NO**'} |" for c in validation.checks]

@@ -167,7 +167,10 @@ class Entry:
 
     @property
     def faces_lost(self) -> int | None:
-        return sum(self.faces_lost_by_metric.values()) if self.faces_lost_by_metric else None
+        """Lost (face, metric) pairs over the mode's ranked metrics: each one scored -1."""
+        lost = [self.faces_lost_by_metric[m.name] for m in ranked_metrics(self.mode)
+                if m.name in self.faces_lost_by_metric]
+        return sum(lost) if lost else None
 
     def cell(self, name: str) -> str:
         """A metric's published text: as printed for the paper, the fixed format for ours."""
