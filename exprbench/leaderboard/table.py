@@ -113,7 +113,7 @@ def display(value: float) -> str:
     return f"{value:.4g}"
 
 
-@dataclass
+@dataclass(eq=False)
 class Entry:
     """One leaderboard row. ``values`` holds the raw metrics that apply to the row's mode (NaN:
     unmeasured), ``norm`` the normalised ones that count in the score; ``printed`` holds the paper's
@@ -326,9 +326,9 @@ def rank(entries: list[Entry]) -> list[tuple[Entry, Entry, Pair]]:
         ranks, pairs = rank_group([e.scoring for e in ranked])  # type: ignore[misc]
         test = TESTED if len(ranked[0].scoring.items) >= PROTOCOL.ranking.min_items_for_ci else UNTESTED
         n_items = len(ranked[0].scoring.items)
-        for e, r in zip(ranked, ranks):
+        for k, (e, r) in enumerate(zip(ranked, ranks)):
             e.rank, e.rank_test = r, test
-            e.ties_with = tuple(ranked[p.b].label for p in pairs if p.a == ranked.index(e) and
+            e.ties_with = tuple(ranked[p.b].label for p in pairs if p.a == k and
                                 (not p.significant if p.tested else round(p.difference, 9) == 0))
             e.comparability = (f"ranked with {len(ranked)} row(s): benchmark sha256 {key_short(main[1])}, "
                                f"anchors sha256 {key_short(main[2])}, {n_items} items, metrics "
