@@ -14,16 +14,19 @@ from exprbench.leaderboard.plots import bar_chart, overview
 from exprbench.leaderboard.runs import load_runs
 from exprbench.leaderboard.table import (
     MODES,
+    PAIR_COLUMNS,
     SPLITS,
     csv_text,
     face_columns,
     face_entries,
     leaderboard_columns,
     ordered,
+    pair_records,
     paper_entries,
     rank,
     run_entries,
 )
+from exprbench.leaderboard.validation import load_validation
 from exprbench.protocol import PROTOCOL
 from exprbench.protocol import render_markdown as protocol_markdown
 
@@ -38,11 +41,12 @@ class Leaderboard:
 
 
 def csv_name(split: str) -> str:
-    """``exprbench-v1-single.csv``: the protocol version is in the name, so versions never mix."""
+    """``exprbench-v2-single.csv``: the protocol version is in the name, so versions never mix."""
     return f"exprbench-{PROTOCOL.version}-{split}.csv"
 
 
-FACES_CSV = f"exprbench-{PROTOCOL.version}-multi-faces.csv"
+FACES_CSV = f"exprbench-{PROTOCOL.version}-faces.csv"
+PAIRS_CSV = f"exprbench-{PROTOCOL.version}-pairs.csv"
 
 
 def _write(path: Path, data: str | bytes) -> None:
@@ -58,13 +62,17 @@ def _write(path: Path, data: str | bytes) -> None:
 
 def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
                       method_versions: Mapping[str, str] | None = None, run_by: str | None = None,
-                      paper_table: str | Path | None = PAPER_TABLE, plots: bool = True) -> Leaderboard:
+                      paper_table: str | Path | None = PAPER_TABLE, plots: bool = True,
+                      validation: str | Path | None = None) -> Leaderboard:
     """Merge ``exprbench eval`` output folders into ``out``.
 
-    Writes ``exprbench-v1-single.csv`` and ``exprbench-v1-multi.csv`` (one row per method, version,
-    benchmark, run-by, split and mode, plus the paper's Table 1 rows, unranked),
-    ``exprbench-v1-multi-faces.csv`` (per face position), ``index.html``, ``README.md`` (Markdown
-    tables), ``protocol.md`` and ``plots/*.png``. ``method_versions`` (method -> version) and
+    Writes ``exprbench-v2-single.csv`` and ``exprbench-v2-multi.csv`` (one row per method, version,
+    benchmark, run-by, split and mode with raw, normalised and interval values, plus the paper's
+    Table 1 rows, unranked), ``exprbench-v2-faces.csv`` (per item and face, as the score used it),
+    ``exprbench-v2-pairs.csv`` (the paired verdicts behind ranks and ties), ``index.html``,
+    ``README.md`` (Markdown tables), ``protocol.md`` and ``plots/*.png``. ``validation``: an
+    ``exprbench validate`` report (``validation.csv``) for the page's trust section.
+    ``method_versions`` (method -> version) and
     ``run_by`` apply where a run folder's ``run.json`` does not say (see ``exprbench.leaderboard.runs``);
     ``paper_table=None`` leaves the paper's rows out. PNGs of an earlier build in ``out/plots`` are
     removed; other files in ``out`` are left alone.
@@ -74,15 +82,18 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", "choose another --out")
+    checks = load_validation(validation) if validation is not None else None
     loaded = load_runs(list(runs), method_versions, run_by)
     entries = [e for run in loaded for e in run_entries(run)]
-    rank(entries)
+    verdicts = rank(entries)
     if paper_table is not None:
         entries += paper_entries(load_paper_table(paper_table))
     entries = ordered(entries)
     faces = sorted((f for run in loaded for f in face_entries(run)),
-                   key=lambda f: (f.key["benchmark"], MODES.index(f.key["mode"]), f.key["method"],
-                                  f.key["method_version"], f.key["run_by"], f.face))
+                   key=lambda f: (f.key["benchmark"], SPLITS.index(f.key["split"]) if f.key["split"] in SPLITS
+                                  else len(SPLITS), f.key["split"], MODES.index(f.key["mode"]), f.key["method"],
+                                  f.key["method_version"], f.key["run_by"], f.key["benchmark_sha256"],
+                                  f.item_id, f.face))
 
     files: dict[str, str | bytes] = {}
     rows: dict[str, int] = {}
@@ -92,22 +103,26 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
         rows[csv_name(split)] = len(records)
     files[FACES_CSV] = csv_text(face_columns(), [f.record() for f in faces])
     rows[FACES_CSV] = len(faces)
-    csv_files = [csv_name(s) for s in SPLITS] + [FACES_CSV]
+    pairs = pair_records(verdicts)
+    files[PAIRS_CSV] = csv_text(list(PAIR_COLUMNS), pairs)
+    rows[PAIRS_CSV] = len(pairs)
+    csv_files = [csv_name(s) for s in SPLITS] + [FACES_CSV, PAIRS_CSV]
 
     figures: list[tuple[str, str]] = []
     for stale in sorted((out / "plots").glob("*.png")):  # plots/ is the builder's own: no plot of an old build stays
         stale.unlink()
     if plots:
         if overview(entries, out / "plots" / "overview.png"):
-            figures.append(("plots/overview.png", ("Normalised overview: each metric min-max scaled over the runs "
-                                                   "with its direction, 1 = best (paper rows excluded).")))
+            figures.append(("plots/overview.png", ("Normalised overview: each ranked metric against the "
+                                                   "benchmark's anchors (0 = the static baseline or the fixed "
+                                                   "worst value, 1 = ideal, -1 = floor; paper rows excluded).")))
         for split in SPLITS:
             for mode in MODES:
                 rel = f"plots/{split}-{mode}.png"
                 if bar_chart(entries, split, mode, out / rel):
                     figures.append((rel, f"{split} / {mode}: raw metric values per run."))
-    files["index.html"] = render_html(entries, faces, figures, csv_files, len(loaded))
-    files["README.md"] = render_markdown(entries, csv_files)
+    files["index.html"] = render_html(entries, faces, figures, csv_files, len(loaded), checks)
+    files["README.md"] = render_markdown(entries, csv_files, checks)
     files["protocol.md"] = protocol_markdown()
     for name, data in files.items():
         _write(out / name, data)

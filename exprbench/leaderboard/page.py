@@ -25,8 +25,8 @@ from exprbench.leaderboard.table import (
     face_metrics,
     fmt,
     metrics,
-    normalised_table,
 )
+from exprbench.leaderboard.validation import Validation
 from exprbench.protocol import PROTOCOL, MetricProtocol
 
 _DIRECTION_WORDS = {"lower": "lower is better", "higher": "higher is better"}
@@ -68,6 +68,14 @@ td.na { color:#b3bac6; }
 td.nm { color:var(--muted); font-style:italic; }
 td small { color:var(--muted); font-weight:400; margin-left:4px; }
 td.rank { font-weight:700; }
+.tie { color:var(--accent); font-weight:700; }
+.warn { color:#b45309; font-weight:700; margin-left:3px; cursor:help; }
+.lost { display:inline-block; font-size:11px; font-weight:700; color:#fff; background:#b5485d; padding:0 6px;
+  border-radius:8px; margin-left:4px; }
+td.status { white-space:normal; min-width:260px; font-size:12px; color:var(--muted); }
+tr.apart td { background:#fff6f6; }
+td.fail { color:#b5485d; font-weight:700; }
+td.pass { color:var(--best); font-weight:700; }
 .method { font-weight:600; }
 .tag { display:inline-block; font-size:12px; padding:0 7px; border-radius:10px; background:var(--band);
   border:1px solid var(--line); color:var(--muted); }
@@ -198,46 +206,42 @@ def _percent(value: float | None) -> str:
     return "" if value is None or math.isnan(value) else f"{100 * value:.0f}%"
 
 
-def _metric_cell(value: float | None, coverage: float | None = None, best: bool = False,
-                 printed: str | None = None, unavailable: bool = False, modes: str | None = None) -> str:
+def _metric_cell(value: float | None, coverage: float | None = None, printed: str | None = None,
+                 unavailable: bool = False, modes: str | None = None, lost: int | None = None,
+                 warnings: tuple[str, ...] = (), norm: float | None = None,
+                 ci: tuple[float, float] | None = None) -> str:
+    """A raw value with what qualifies it next to it: coverage below 100%, lost faces, set-metric warnings;
+    the normalised value and the interval are in the tooltip."""
     data_modes = f' data-modes="{modes}"' if modes else ""
     if unavailable:
         return (f'<td class="num nm"{data_modes} data-v="" title="metric unavailable on the machine that ran '
                 f'eval (its weights were not installed)">unavailable</td>')
+    flags = ""
+    if lost:
+        flags += (f'<span class="lost" title="{lost} face(s) below {_percent(PROTOCOL.coverage.min_coverage)} '
+                  f'coverage: scored as lost (-1) in the ranking">{lost} lost</span>')
+    if warnings:
+        flags += f'<span class="warn" title="{escape("; ".join(warnings))}">&#9888; {escape(warnings[0])}</span>'
     if value is None or math.isnan(value):
         return (f'<td class="num nm"{data_modes} data-v="" title="not measured: no face found in any scored '
-                f'frame">n/a</td>')
+                f'frame">n/a{flags}</td>')
     text = printed if printed is not None else display(value)
     extra = ""
     if coverage is not None and not math.isnan(coverage) and coverage < 1.0:
-        extra = f'<small title="share of faces with a value">{_percent(coverage)}</small>'
-    cls = "num best" if best else "num"
-    return (f'<td class="{cls}"{data_modes} data-v="{escape(fmt(value))}" title="{escape(fmt(value))}">'
-            f"{escape(text)}{extra}</td>")
+        extra = f'<small title="frame-weighted coverage">{_percent(coverage)}</small>'
+    tip = fmt(value)
+    if norm is not None and not math.isnan(norm):
+        tip += f"; normalised {norm:.3f} (0 = anchor, 1 = ideal)"
+    if ci is not None and not any(math.isnan(c) for c in ci):
+        tip += f"; {_percent(PROTOCOL.ranking.confidence)} interval {display(ci[0])} to {display(ci[1])}"
+    return (f'<td class="num"{data_modes} data-v="{escape(fmt(value))}" title="{escape(tip)}">'
+            f"{escape(text)}{extra}{flags}</td>")
 
 
 def _row_attrs(split: str, mode: str | None, benchmark: str | None) -> str:
     attrs = f'data-split="{escape(split)}"'
     attrs += f' data-mode="{escape(mode)}"' if mode is not None else ""
     return attrs + (f' data-benchmark="{escape(benchmark)}"' if benchmark is not None else "")
-
-
-def _best_flags(entries: list[Entry]) -> dict[int, set[str]]:
-    """Per entry, the metrics where it is the best of a group that has at least two distinct values."""
-    norm = normalised_table(entries)
-    flags: dict[int, set[str]] = {i: set() for i in range(len(entries))}
-    groups: dict[tuple, list[int]] = {}
-    for i, e in enumerate(entries):
-        groups.setdefault(e.group, []).append(i)
-    for members in groups.values():
-        for m in metrics():
-            values = {entries[i].values.get(m.name, math.nan) for i in members}
-            if len({v for v in values if not math.isnan(v)}) < 2:
-                continue
-            for i in members:
-                if norm[i].get(m.name) == 1.0:
-                    flags[i].add(m.name)
-    return flags
 
 
 def _mode_metrics(mode: str, among: tuple[MetricProtocol, ...]) -> list[MetricProtocol]:
@@ -254,47 +258,86 @@ def _measured(names: list[MetricProtocol], values: list[dict[str, float]]) -> tu
     return kept, note
 
 
+def _rank_text(e: Entry) -> str:
+    if e.rank is None:
+        return ""
+    return f"{e.rank}=" if e.ties_with else str(e.rank)
+
+
+def _rank_cell(e: Entry) -> str:
+    if e.rank is None:
+        return '<td class="num rank nm" data-v="" title="not ranked: see the status column">&ndash;</td>'
+    tip = (f"tied with {', '.join(e.ties_with)} (paired {_percent(PROTOCOL.ranking.confidence)} interval of the "
+           "score difference contains 0)" if e.ties_with else "no tie")
+    if e.rank_test != "paired bootstrap":
+        tip += "; untested: too few items for an interval, ordered by the point estimate"
+    label = f'{e.rank}<span class="tie">=</span>' if e.ties_with else str(e.rank)
+    return f'<td class="num rank" data-v="{e.rank}" title="{escape(tip)}">{label}</td>'
+
+
+def _score_cell(e: Entry) -> str:
+    if math.isnan(e.score):
+        return '<td class="num nm" data-v="">&ndash;</td>'
+    lo, hi = e.score_ci
+    interval = "" if math.isnan(lo) else f"<small>[{lo:.3f}, {hi:.3f}]</small>"
+    return f'<td class="num" data-v="{escape(fmt(e.score))}">{_score(e.score)}{interval}</td>'
+
+
 def _ranked_table(ours: list[Entry], mode: str) -> str:
     rows = [e for e in ours if e.mode == mode]
     names, note = _measured(_mode_metrics(mode, metrics()), [e.values for e in rows])
-    heads = [_text_head("Rank", "rank within benchmark, split and mode by score", True),
+    conf = _percent(PROTOCOL.ranking.confidence)
+    heads = [_text_head("Rank", "1 + the number of rows significantly better (paired bootstrap); '=' marks a tie",
+                        True),
              _text_head("Method"), _text_head("Version"), _text_head("Benchmark"), _text_head("Split"),
-             _text_head("Run by"), _text_head("Items", "items scored / items in the benchmark", True),
-             _text_head("Coverage", "mean share of frames where each face was found", True)]
-    heads += [_metric_head(m) for m in names]
-    heads.append(_text_head("Score", "mean of the direction-aware min-max normalised metrics (1 = best)", True))
-    best = _best_flags(rows)
+             _text_head("Run by"), _text_head("Items", "items scored / items of the split and mode in the benchmark",
+                                              True),
+             _text_head("Coverage", "frame-weighted share of frames where each face was found", True)]
+    heads += [_metric_head(m, note="" if mode in m.ranked_modes else "; shown, not ranked in this mode")
+              for m in names]
+    heads += [_text_head("Score", f"mean normalised ranked metric (0 = anchor, 1 = ideal), {conf} interval", True),
+              _text_head("Ties with", "rows whose paired interval of the score difference contains 0"),
+              _text_head("Status", "how the row was ranked, or why it was not")]
     body = []
-    for i, e in enumerate(rows):
-        cells = [_num_cell(e.rank, cls="num rank"),
+    for e in rows:
+        cells = [_rank_cell(e),
                  f'<td class="method">{escape(e.method)}</td>', f"<td>{escape(e.method_version)}</td>",
                  f'<td><span class="tag">{escape(e.benchmark)}</span></td>', f"<td>{escape(e.split)}</td>",
                  f"<td>{escape(e.run_by)}</td>",
-                 _num_cell(e.items, f"{fmt(e.items)} / {fmt(e.items_requested)}"),
+                 _num_cell(e.items, f"{fmt(e.items)} / {fmt(e.items_in_benchmark) or '?'}"),
                  _num_cell(e.coverage, _percent(e.coverage))]
-        cells += [_metric_cell(e.values.get(m.name), e.coverage_by_metric.get(m.name), m.name in best[i],
-                               unavailable=m.name in e.unavailable) for m in names]
-        cells.append(_num_cell(e.score, _score(e.score)))
-        body.append(f"<tr {_row_attrs(e.split, e.mode, e.benchmark)}>{''.join(cells)}</tr>")
+        cells += [_metric_cell(e.values.get(m.name), e.coverage_by_metric.get(m.name),
+                               unavailable=m.name in e.unavailable, lost=e.faces_lost_by_metric.get(m.name),
+                               warnings=e.warnings.get(m.name, ()), norm=e.norm.get(m.name), ci=e.ci.get(m.name))
+                  for m in names]
+        cells += [_score_cell(e), f"<td>{escape(', '.join(e.ties_with)) or '&ndash;'}</td>",
+                  f'<td class="status">{escape(e.comparability)}</td>']
+        apart = ' class="apart"' if e.rank is None else ""
+        body.append(f"<tr{apart} {_row_attrs(e.split, e.mode, e.benchmark)}>{''.join(cells)}</tr>")
     return _table(f"ranked-{mode}", heads, body) + note
 
 
 def _faces_table(faces: list[FaceEntry], mode: str) -> str:
-    rows = [f for f in faces if f.key["mode"] == mode]
-    names, note = _measured(_mode_metrics(mode, face_metrics()), [f.values for f in rows])
+    rows = [f for f in faces if f.mode == mode and f.key["split"] == "multi"]
+    names, note = _measured(_mode_metrics(mode, face_metrics()),
+                            [{m.name: (f.cells.get(m.name) if f.cells.get(m.name) is not None else math.nan)
+                              for m in face_metrics()} for f in rows])
     heads = [_text_head("Method"), _text_head("Version"), _text_head("Benchmark"), _text_head("Run by"),
-             _text_head("Face", "face position, left to right from 0", True),
-             _text_head("Items", "multi items with a face at this position", True),
-             _text_head("Matched", "share of items where this face was found in the generated video", True),
-             _text_head("Coverage", "mean share of frames where this face was found", True)]
+             _text_head("Item"), _text_head("Face", "face position, left to right from 0", True),
+             _text_head("Matched", "whether this face was found in the generated video"),
+             _text_head("Coverage", "share of the item's frames where this face was found", True)]
     heads += [_metric_head(m) for m in names]
     body = []
     for f in rows:
         cells = [f'<td class="method">{escape(f.key["method"])}</td>', f"<td>{escape(f.key['method_version'])}</td>",
                  f'<td><span class="tag">{escape(f.key["benchmark"])}</span></td>',
-                 f"<td>{escape(f.key['run_by'])}</td>", _num_cell(f.face), _num_cell(f.items),
-                 _num_cell(f.matched, _percent(f.matched)), _num_cell(f.coverage, _percent(f.coverage))]
-        cells += [_metric_cell(f.values.get(m.name), f.coverage_by_metric.get(m.name)) for m in names]
+                 f"<td>{escape(f.key['run_by'])}</td>", f"<td>{escape(f.item_id)}</td>", _num_cell(f.face),
+                 f"<td>{'yes' if f.matched == '1' else 'no'}</td>", _num_cell(f.coverage, _percent(f.coverage))]
+        for m in names:
+            value = f.cells.get(m.name)
+            cells.append(_metric_cell(math.nan if value is None else value, f.cells.get(f"{m.name}_coverage"),
+                                      lost=1 if f.cells.get(f"{m.name}_lost") else None,
+                                      norm=f.cells.get(f"{m.name}_norm")))
         body.append(f"<tr {_row_attrs('multi', mode, f.key['benchmark'])}>{''.join(cells)}</tr>")
     return _table(f"faces-{mode}", heads, body) + note
 
@@ -362,17 +405,50 @@ The full protocol is in <a href="protocol.md">protocol.md</a>.</p>
 <dt>Cross mode</dt><dd>a portrait is driven by another person's video; there is no ground truth.</dd>
 <dt>Missing values</dt><dd>{escape(PROTOCOL.nan_policy)}. A small percentage after a value is that coverage.</dd>
 <dt>Multi items</dt><dd>{escape(PROTOCOL.multi_items)}.</dd>
-<dt>Score and rank</dt><dd>within one benchmark, split and mode, each metric is min-max normalised over the
-listed runs with its direction (1 = best, 0 = worst); the score is the mean over the metrics a run has, and
-the rank orders runs by score. With few runs the score says who wins most metrics, not by how much:
-read the metric columns.</dd>
+<dt>Score</dt><dd>{escape(PROTOCOL.ranking.normalisation)}. {escape(PROTOCOL.ranking.score)}.</dd>
+<dt>Lost faces</dt><dd>{escape(PROTOCOL.coverage.lost_face)}. A red "lost" badge marks them.</dd>
+<dt>Rank and ties</dt><dd>{escape(PROTOCOL.ranking.significance)} ({PROTOCOL.ranking.bootstrap_resamples}
+resamples, seed {PROTOCOL.ranking.bootstrap_seed}). The rank is 1 + the number of rows significantly better, so
+a row added later cannot change whether two others tie; "=" marks a tie.</dd>
+<dt>Comparability</dt><dd>{escape(PROTOCOL.ranking.comparable)}; the status column says which.</dd>
 </dl>
 <div class="scroll"><table class="wrap"><thead><tr><th>key</th><th>metric</th><th>better</th><th>modes</th><th>unit</th>
 <th>extractor</th></tr></thead><tbody>{rows}</tbody></table></div></section>"""
 
 
+def _trust_section(validation: Validation | None) -> str:
+    """"Can these numbers be trusted?": the validation report as given, or a plain statement that none ran."""
+    head = '<section id="trust"><h2>Can these numbers be trusted?</h2>'
+    if validation is None:
+        return (head + '<p class="empty">Validation was not run for this build: nothing here shows that each '
+                "metric orders outputs of known quality correctly on this benchmark. Run <code>exprbench validate "
+                "--bench BENCH --out DIR</code> and rebuild with <code>exprbench leaderboard --validation "
+                "DIR/validation.csv</code>.</p></section>")
+    failed = validation.failed
+    verdict = (f"{len(validation.checks) - len(failed)} of {len(validation.checks)} checks passed"
+               + (f"; failing: {', '.join(sorted({f'{c.metric} ({c.ladder}, {c.mode})' for c in failed}))}"
+                  if failed else ""))
+    heads = [_text_head("Metric"), _text_head("Ladder"), _text_head("Mode"), _text_head("Rungs"),
+             _text_head("Spearman", "rank correlation of rung order and metric value, direction-aware (1 = perfect)",
+                        True),
+             _text_head("Pairs right", "adjacent rung pairs ordered right, paired per item", True),
+             _text_head("Passed")]
+    body = []
+    for c in validation.checks:
+        ok = "pass" if c.passed else "fail"
+        body.append(f"<tr><td><code>{escape(c.metric)}</code></td><td>{escape(c.ladder)}</td>"
+                    f"<td>{escape(c.mode)}</td><td>{escape(c.rungs)}</td>{_num_cell(c.spearman)}"
+                    f"{_num_cell(c.pairs_correct, f'{c.pairs_correct} / {c.pairs_total}')}"
+                    f'<td class="{ok}">{"yes" if c.passed else "NO"}</td></tr>')
+    return (head + "<p>From <code>" + escape(validation.source) + "</code> (<code>exprbench validate</code>): each "
+            "metric scored on controlled ladders of known quality built from the benchmark's own items. "
+            f"<strong>{escape(verdict)}</strong>. A metric that fails a ladder does not order that kind of "
+            "difference reliably; read its column with that in mind.</p>"
+            + _table("validation", heads, body) + "</section>")
+
+
 def render_html(entries: list[Entry], faces: list[FaceEntry], plots: list[tuple[str, str]],
-                csv_files: list[str], n_runs: int) -> str:
+                csv_files: list[str], n_runs: int, validation: Validation | None = None) -> str:
     """The whole page. ``plots``: (relative path, caption); ``csv_files``: relative paths to link."""
     ours = [e for e in entries if not e.is_paper]
     paper = [e for e in entries if e.is_paper]
@@ -399,17 +475,21 @@ def render_html(entries: list[Entry], faces: list[FaceEntry], plots: list[tuple[
 {n_runs} run(s) &middot; benchmark(s): {escape(", ".join(benchmarks) or "none")} &middot; data: {downloads}</p>
 <p class="hint">Click a column header to sort (a metric sorts best-first; click again to reverse).
 <span class="dir">&darr;</span> lower is better, <span class="dir">&uarr;</span> higher is better.
-Green marks the best value of a benchmark, split and mode.</p>
+"1=" is a tie: the paired bootstrap cannot tell the rows apart. &#9888; marks a set-metric warning, a red badge
+lost faces, a small percentage coverage below 100%; hover a value for its normalised value and interval.</p>
 </header>
 <nav class="filters" aria-label="filters">{filters}</nav>
 <section id="ours"><h2>Ranked runs</h2>
-<p>One row per method, benchmark, split and mode, scored by <code>exprbench eval</code>. Runs are ranked only
-against runs of the same benchmark, split and mode.</p>
+<p>One row per method, benchmark, split and mode, scored by <code>exprbench eval</code>. Each metric is
+normalised against the benchmark's own anchors (the static baseline, or a fixed worst value), never against the
+other rows, so adding a run changes no other row's score. Rows are ranked only against rows of the same
+benchmark content, anchors, protocol, items and ranked metrics; others are listed with the reason.</p>
 {_blocks(lambda mode: _ranked_table(ours, mode))}
 </section>
 <section id="per-face"><h2>Per-face detail (multi split)</h2>
-<p>Each face position of the multi-character items (0 = leftmost in the portrait), averaged over the items
-that have it. A face that is not found in the generated video counts as unmatched and has no value.</p>
+<p>Each face of each multi-character item (0 = leftmost in the portrait), as the score used it: a face whose
+coverage for a metric is below {_percent(PROTOCOL.coverage.min_coverage)} is lost and scores -1 in the ranking
+(its raw value is still shown). A face that is not found in the generated video counts as unmatched.</p>
 {_blocks(lambda mode: _faces_table(faces, mode))}
 </section>
 <section id="paper-rows" class="paper">
@@ -423,6 +503,7 @@ neither LPIPS nor CSIM.</p>
 <section id="plots"><h2>Plots</h2>
 {figures or '<p class="empty">No runs to plot.</p>'}
 </section>
+{_trust_section(validation)}
 {_protocol_section()}
 <footer>Generated by exprbench {escape(__version__)} with <code>exprbench leaderboard</code>; rebuilding from the
 same runs gives the same files.</footer>
@@ -441,19 +522,52 @@ def _md_value(e: Entry, name: str) -> str:
     value = e.values.get(name, math.nan)
     if name in e.unavailable:
         return "unavailable"
-    return "n/a" if math.isnan(value) else display(value)
+    text = "n/a" if math.isnan(value) else display(value)
+    coverage = e.coverage_by_metric.get(name)
+    if coverage is not None and not math.isnan(coverage) and coverage < 1.0 and not math.isnan(value):
+        text += f" ({_percent(coverage)})"
+    if e.faces_lost_by_metric.get(name):
+        text += f" [{e.faces_lost_by_metric[name]} lost]"
+    if e.warnings.get(name):
+        text += " ⚠ " + "; ".join(e.warnings[name])
+    return text
 
 
-def render_markdown(entries: list[Entry], csv_files: list[str]) -> str:
-    """A Markdown version of the ranked tables and the paper's rows, for the project README."""
+def _md_score(e: Entry) -> str:
+    if math.isnan(e.score):
+        return ""
+    lo, hi = e.score_ci
+    return _score(e.score) + ("" if math.isnan(lo) else f" [{lo:.3f}, {hi:.3f}]")
+
+
+def _md_trust(validation: Validation | None) -> list[str]:
+    lines = ["## Can these numbers be trusted?", ""]
+    if validation is None:
+        return lines + ["Validation was not run for this build (`exprbench validate --bench BENCH --out DIR`, then "
+                        "`exprbench leaderboard --validation DIR/validation.csv`).", ""]
+    failed = validation.failed
+    failing = ", ".join(sorted({f"{c.metric} ({c.ladder}, {c.mode})" for c in failed}))
+    lines += [f"From `{validation.source}`: {len(validation.checks) - len(failed)} of {len(validation.checks)} "
+              "checks passed" + (f"; failing: {failing}" if failed else "") + ".", "",
+              "| metric | ladder | mode | rungs | spearman | pairs right | passed |", "|---|---|---|---|---:|---:|---|"]
+    lines += [f"| `{c.metric}` | {_md_cell(c.ladder)} | {c.mode} | {_md_cell(c.rungs)} | {fmt(c.spearman) or 'n/a'} | "
+              f"{c.pairs_correct}/{c.pairs_total} | {'yes' if c.passed else '**NO**'} |" for c in validation.checks]
+    return lines + [""]
+
+
+def render_markdown(entries: list[Entry], csv_files: list[str], validation: Validation | None = None) -> str:
+    """A Markdown version of the ranked tables, the trust section and the paper's rows, for the project README."""
     ours = [e for e in entries if not e.is_paper]
     paper = [e for e in entries if e.is_paper]
     lines = [f"# ExprBench leaderboard (protocol {PROTOCOL.version})", "",
              ("Generated by `exprbench leaderboard`; open `index.html` for sorting, filters, per-face detail and "
               "plots. Data: " + ", ".join(f"[{f}]({f})" for f in csv_files) + "."), "",
-             ("Arrows: ↓ lower is better, ↑ higher is better. Score: mean of the direction-aware min-max normalised "
-              "metrics within the benchmark, split and mode (1 = best); values to 4 significant digits (the CSVs "
-              "have 6); `n/a`: no face found; `unavailable`: the metric's weights were not installed where eval ran."),
+             ("Arrows: ↓ lower is better, ↑ higher is better. Score: mean of the ranked metrics normalised against "
+              "the benchmark's anchors (0 = static baseline or fixed worst value, 1 = ideal, lost faces -1), with "
+              f"its {_percent(PROTOCOL.ranking.confidence)} bootstrap interval; rank `2=` is a tie (paired "
+              "bootstrap interval of the difference contains 0). Values to 4 significant digits (the CSVs have 6); "
+              "`(80%)`: coverage; `[n lost]`: faces below the coverage threshold; ⚠: set-metric warning; "
+              "`n/a`: no face found; `unavailable`: the metric's weights were not installed where eval ran."),
              ""]
     for split in SPLITS:
         for mode in MODES:
@@ -466,15 +580,18 @@ def render_markdown(entries: list[Entry], csv_files: list[str]) -> str:
             if dropped:
                 lines += [f"Not measured in any of these runs: {', '.join(dropped)}.", ""]
             lines += ["| rank | method | version | benchmark | run by | items | coverage | "
-                      + " | ".join(f"{m.name.upper()} {arrow(m.direction)}" for m in names) + " | score |",
-                      "|---:|---|---|---|---|---:|---:|" + "---:|" * len(names) + "---:|"]
+                      + " | ".join(f"{m.name.upper()} {arrow(m.direction)}" for m in names) + " | score | status |",
+                      "|---:|---|---|---|---|---:|---:|" + "---:|" * len(names) + "---:|---|"]
             for e in rows:
-                values = " | ".join(_md_value(e, m.name) for m in names)
-                lines.append(f"| {fmt(e.rank)} | {_md_cell(e.method)} | {_md_cell(e.method_version)} | "
+                values = " | ".join(_md_cell(_md_value(e, m.name)) for m in names)
+                lines.append(f"| {_rank_text(e)} | {_md_cell(e.method)} | {_md_cell(e.method_version)} | "
                              f"{_md_cell(e.benchmark)} | {_md_cell(e.run_by)} | "
-                             f"{fmt(e.items)}/{fmt(e.items_requested)} | "
-                             f"{_percent(e.coverage)} | {values} | {_score(e.score)} |")
+                             f"{fmt(e.items)}/{fmt(e.items_in_benchmark) or '?'} | "
+                             f"{_percent(e.coverage)} | {values} | {_md_score(e)} | {_md_cell(e.comparability)} |")
             lines.append("")
+    lines += _md_trust(validation)
+    if not paper:
+        return "\n".join(lines) + "\n"
     scale = ", ".join(f"{k.upper()} x{v}" for k, v in PAPER_SCALE.items())
     lines += ["## Reported in the FantasyPortrait paper (Table 1, unspecified protocol, not ranked)", "",
               (f"As printed (footnote: {scale}); the paper's extractors are not named and differ from protocol "

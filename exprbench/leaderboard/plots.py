@@ -1,4 +1,6 @@
-"""Leaderboard plots (matplotlib, Agg): per-metric bars per split and mode, and a normalised overview.
+"""Leaderboard plots (matplotlib, Agg): per-metric bars per split and mode, and an overview of the
+normalised values the ranking uses (against the benchmark's anchors, so a colour means the same on
+every board).
 
 Figures are built with ``matplotlib.figure.Figure`` (Agg canvas, no pyplot), so building a leaderboard
 never touches the caller's backend or global figure state. Only our rows are plotted: the paper's
@@ -16,8 +18,9 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from exprbench.leaderboard.table import MODES, SPLITS, Entry, display, metrics, normalised_table
-from exprbench.protocol import MetricProtocol
+from exprbench.leaderboard.ranking import ranked_metrics
+from exprbench.leaderboard.table import MODES, SPLITS, Entry, display, metrics
+from exprbench.protocol import PROTOCOL, MetricProtocol
 
 _COLOURS = ("#3b6ea8", "#e08a2c", "#4f9a5c", "#b5485d", "#7a5ea8", "#8a7a52", "#d16fae", "#5e5e5e")
 _STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10,
@@ -81,15 +84,14 @@ def bar_chart(entries: list[Entry], split: str, mode: str, path: Path) -> bool:
             ax.set_xlabel(m.unit, fontsize=7)
         for ax in list(axes.flat)[len(names):]:
             ax.axis("off")
-        fig.suptitle(f"{split} / {mode}: raw values (protocol v1){_not_measured(missing)}", fontsize=10)
+        fig.suptitle(f"{split} / {mode}: raw values (protocol {PROTOCOL.version}){_not_measured(missing)}", fontsize=10)
         _save(fig, path)
     return True
 
 
 def overview(entries: list[Entry], path: Path) -> bool:
-    """Heatmap per split and mode: each metric min-max normalised with its direction (1 = best)."""
-    ours = [e for e in entries if not e.is_paper]
-    norm = normalised_table(ours)
+    """Heatmap per split and mode of the normalised ranked metrics (1 = ideal, 0 = anchor, -1 = floor)."""
+    ours = [e for e in entries if not e.is_paper and e.norm]
     panels = [(s, m) for s in SPLITS for m in MODES if any(e.split == s and e.mode == m for e in ours)]
     if not panels:
         return False
@@ -100,25 +102,30 @@ def overview(entries: list[Entry], path: Path) -> bool:
         axes = fig.subplots(len(panels), 1, squeeze=False)
         image = None
         for ax, (split, mode) in zip(axes[:, 0], panels):
-            idx = [i for i, e in enumerate(ours) if e.split == split and e.mode == mode]
-            names, missing = _measured([m for m in metrics() if mode in m.modes], [ours[i] for i in idx])
-            grid = np.array([[norm[i].get(m.name, math.nan) for m in names] for i in idx], dtype=np.float64)
-            image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+            rows = [e for e in ours if e.split == split and e.mode == mode]
+            names = [m for m in ranked_metrics(mode) if any(m.name in e.norm for e in rows)]
+            grid = np.array([[e.norm.get(m.name, math.nan) for m in names] for e in rows], dtype=np.float64)
+            image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdYlGn", vmin=-1.0, vmax=1.0, aspect="auto")
             ax.set_facecolor("#dddddd")
             for r in range(grid.shape[0]):
                 for c in range(grid.shape[1]):
                     v = grid[r, c]
                     ax.text(c, r, "n/a" if math.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
-                            color="black" if math.isnan(v) or v > 0.6 else "white")
+                            color="black")
             ax.set_xticks(range(len(names)), [f"{m.name.upper()} {arrow(m.direction)}" for m in names])
-            ax.set_yticks(range(len(idx)), [f"{label(ours[i], with_benchmark)} (score {ours[i].score:.3f})"
-                                            for i in idx])
-            ax.set_title(f"{split} / {mode}{_not_measured(missing)}", loc="left")
+            ax.set_yticks(range(len(rows)), [f"{label(e, with_benchmark)} ({_rank_label(e)}, score {e.score:.3f})"
+                                             for e in rows])
+            ax.set_title(f"{split} / {mode}", loc="left")
             ax.tick_params(length=0)
             for side in ax.spines.values():
                 side.set_visible(False)
-        fig.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.8, label="normalised: 1 = best of these runs")
-        fig.suptitle("Normalised overview: each metric min-max scaled with its direction, higher is better",
-                     fontsize=10)
+        fig.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.8, label="1 ideal, 0 anchor, -1 floor")
+        fig.suptitle("Normalised against the benchmark's anchors (static baseline or fixed worst value)", fontsize=10)
         _save(fig, path)
     return True
+
+
+def _rank_label(e: Entry) -> str:
+    if e.rank is None:
+        return "unranked"
+    return f"rank {e.rank}{'=' if e.ties_with else ''}"

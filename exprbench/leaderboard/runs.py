@@ -2,8 +2,10 @@
 
 An eval folder holds ``summary.json`` (per split and mode: counts, coverage, metric values),
 ``per_item.csv`` (one row per item and face: the per-face detail of the multi split) and
-``config.json`` (toolkit version, benchmark, protocol). Two facts a leaderboard needs are not
-measured by eval: the method's version and who ran it. They come, first match wins, from
+``config.json`` (toolkit version, benchmark, protocol). Protocol v2 summaries also carry the
+benchmark's content hash (``benchmark_sha256``) and its ``anchors`` record (null without anchors);
+both decide what a row may be ranked against (``exprbench.leaderboard.table.rank``).
+Two facts a leaderboard needs are not measured by eval: the method's version and who ran it. They come, first match wins, from
 
 1. an optional ``run.json`` beside ``summary.json``: ``{"method_version": "...", "run_by": "..."}``
    (the run's own record, written by whoever ran it; both keys optional, no other keys allowed);
@@ -42,13 +44,16 @@ class Run:
     run_by: str
     benchmark: str
     protocol: str
+    benchmark_sha256: str | None
+    anchors: dict | None
     summary: dict
     per_item: pd.DataFrame
 
     @property
-    def identity(self) -> tuple[str, str, str, str, str]:
+    def identity(self) -> tuple[str, str, str, str, str, str]:
         """What makes a leaderboard row unique (besides split and mode)."""
-        return (self.protocol, self.benchmark, self.method, self.method_version, self.run_by)
+        return (self.protocol, self.benchmark, self.benchmark_sha256 or "", self.method, self.method_version,
+                self.run_by)
 
 
 def _read_json(path: Path, what: str) -> dict:
@@ -104,6 +109,19 @@ def _read_per_item(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _check_ranking_columns(path: Path, frame: pd.DataFrame) -> None:
+    """With anchors, every measured metric needs its coverage (lost-face rule) and, if anchored to the static
+    baseline, its anchor column: without them the ranking would silently drop or misjudge faces."""
+    for m in PROTOCOL.metrics:
+        if m.key not in frame:
+            continue
+        needed = [f"{m.key}_coverage"] + ([f"{m.key}_anchor"] if m.anchor == "static" and m.ranked_modes else [])
+        missing = [c for c in needed if c not in frame]
+        if missing:
+            raise InputError(path, f"lacks column(s) {', '.join(missing)} although summary.json names anchors",
+                             "re-run 'exprbench eval' with this toolkit")
+
+
 def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = None,
              run_by: str | None = None) -> Run:
     """Read one eval output folder; ``method_versions`` (method -> version) and ``run_by`` are used only
@@ -119,9 +137,18 @@ def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = Non
     method = str(summary["method"])
     version = (record.get("method_version") or (method_versions or {}).get(method)
                or str(config.get("exprbench") or UNKNOWN))
+    per_item = _read_per_item(folder / "per_item.csv")
+    anchors = summary.get("anchors") if isinstance(summary.get("anchors"), dict) else None
+    if anchors is not None:
+        _check_ranking_columns(folder / "per_item.csv", per_item)
     return Run(folder=folder, method=method, method_version=version,
                run_by=record.get("run_by") or run_by or UNKNOWN, benchmark=str(summary["benchmark"]),
-               protocol=str(summary["protocol"]), summary=summary, per_item=_read_per_item(folder / "per_item.csv"))
+               protocol=str(summary["protocol"]), benchmark_sha256=_optional_str(summary.get("benchmark_sha256")),
+               anchors=anchors, summary=summary, per_item=per_item)
+
+
+def _optional_str(value: object) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
 
 
 def load_runs(folders: list[str | Path], method_versions: Mapping[str, str] | None = None,
