@@ -8,8 +8,10 @@ depends only on its own values and the benchmark's anchors (``PROTOCOL.ranking``
   ``K_anchor`` (the static baseline's value, anchor ``static``) or the protocol's ``worst`` (anchor
   ``fixed``). A face whose anchor is missing or within ``min_span`` of the ideal is left out, which
   depends on the anchor only, so it is left out for every method alike;
-- a face whose ``K_coverage`` is below ``PROTOCOL.coverage.min_coverage`` is lost: ``n = -1``
-  whatever its kept frames measured, so losing a face can only lower a standing;
+- frames a metric could not measure take the floor: a face's ``n`` is ``c * n_kept + (1 - c) * (-1)``
+  with ``c`` its ``K_coverage`` (``PROTOCOL.coverage.lost_face``), so losing frames can only lower a
+  standing, in proportion, without a threshold cliff; an unmeasured face is -1; faces below
+  ``min_coverage`` are flagged as lost;
 - a metric's split value is the mean over the used faces; set metrics (FID, FVD) are normalised once
   per split against their split anchor; the score is the mean over the mode's ranked metrics;
 - significance is a paired bootstrap over items (faces of an item move together): the resampled item
@@ -103,11 +105,11 @@ def face_norms(m: MetricProtocol, rows: pd.DataFrame) -> FaceNorms:
     anchor = _column(rows, f"{m.key}_anchor") if m.anchor == "static" else np.full(len(rows), float(m.worst))
     used = np.array([usable_anchor(m, a) for a in anchor], dtype=bool)
     with np.errstate(invalid="ignore"):
-        lost = used & ~(coverage >= PROTOCOL.coverage.min_coverage)
-    lost |= used & np.isnan(value)  # an unmeasured face is never scored better than the floor
+        lost = used & (~(coverage >= PROTOCOL.coverage.min_coverage) | np.isnan(value))
+    kept = np.clip(np.nan_to_num(coverage, nan=0.0), 0.0, 1.0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         n = np.clip((value - anchor) / (m.ideal - anchor), LOW, HIGH)
-    n = np.where(lost, LOW, n)
+    n = np.where(np.isnan(value), LOW, kept * n + (1.0 - kept) * LOW)  # unmeasured frames take the floor
     n = np.where(used, n, np.nan)
     faces = pd.DataFrame({"item_id": rows["item_id"].astype(str).to_numpy(), "face": rows["face"].to_numpy(),
                           "value": value, "coverage": coverage, "anchor": anchor, "used": used, "lost": lost, "n": n})

@@ -21,7 +21,8 @@ from exprbench.protocol import (
 def test_protocol_dict_is_json_and_carries_every_choice() -> None:
     data = json.loads(json.dumps(protocol_dict()))
     assert data["version"] == PROTOCOL_VERSION == "v2"
-    assert set(data["metrics"]) == {"fid", "fvd", "psnr", "ssim", "lpips", "lmd", "aed", "apd", "mae", "csim"}
+    assert set(data["metrics"]) == {"fid", "fvd", "psnr", "ssim", "lpips", "lmd", "aed", "apd", "mae", "csim",
+                                  "csim_gap", "motion", "aed_abs", "apd_abs", "mae_abs"}
     for name, entry in data["metrics"].items():
         assert entry["key"] == f"{name}@v2"
         assert entry["direction"] in ("lower", "higher") and entry["modes"] and entry["per_video"]
