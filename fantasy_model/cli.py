@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from exprbench import __version__  # one distribution, one version
+
 
 def _parse_box(text: str) -> tuple[float, float, float, float]:
     values = [float(v) for v in text.split(",")]
@@ -14,7 +16,8 @@ def _parse_box(text: str) -> tuple[float, float, float, float]:
     return tuple(values)  # type: ignore[return-value]
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fantasy-portrait")
 def main() -> None:
     """FantasyPortrait (Wan2.1-I2V-14B-720P) expression-driven portrait animation."""
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from exprbench.errors import InputError
+from exprbench.eval_schema import check_per_item, check_summary
 from exprbench.protocol import PROTOCOL
 
 RUN_FILE = "run.json"
@@ -87,6 +88,7 @@ def _check_summary(path: Path, summary: dict) -> None:
     for key in ("method", "benchmark", "protocol", "splits"):
         if key not in summary:
             raise InputError(path, f"has no '{key}'", "re-run 'exprbench eval' with this toolkit")
+    check_summary(path, summary)
     if summary["protocol"] != PROTOCOL.version:
         raise InputError(path, f"was scored with protocol {summary['protocol']}, this toolkit publishes "
                                f"protocol {PROTOCOL.version}", "re-run 'exprbench eval' with this toolkit")
@@ -106,6 +108,7 @@ def _read_per_item(path: Path) -> pd.DataFrame:
     missing = {"item_id", "split", "mode", "face", "matched", "coverage"} - set(frame.columns)
     if missing:
         raise InputError(path, f"lacks column(s) {', '.join(sorted(missing))}", "re-run 'exprbench eval'")
+    check_per_item(path, frame)
     return frame
 
 

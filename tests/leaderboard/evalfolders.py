@@ -85,7 +85,7 @@ def write_run(folder: Path, method: str, blocks: dict[tuple[str, str], list[Face
         total = (items_in_benchmark or {}).get((split, mode), items)
         splits.setdefault(split, {})[mode] = {
             "items": items, "items_requested": items, "items_in_benchmark": total, "faces": len(faces),
-            "faces_matched": len(faces), "coverage": 1.0, "metrics": metrics}
+            "faces_matched": 1.0, "coverage": 1.0, "metrics": metrics}
     summary = {"protocol": PROTOCOL.version, "method": method, "benchmark": benchmark, "benchmark_sha256": sha,
                "anchors": None if anchors is None else {"sha256": anchors_sha, "source": "static",
                                                         "protocol": PROTOCOL.version},

@@ -1,0 +1,5 @@
+"""``python -m exprbench``: the same command as ``exprbench``."""
+
+from exprbench.cli.main import main
+
+main()
