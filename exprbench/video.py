@@ -14,19 +14,21 @@ reproducible if every component sees the same frames. Decisions made here:
   file-descriptor level while frames decode, counted in a ``DecodeReport`` and summarised in one
   warning per file, instead of flooding stderr: a damaged file is concealed by the decoder and would
   otherwise be scored silently (``exprbench.decode_log``).
-- Resampling to a target fps is by timestamps: output frame k shows the source frame whose
-  presentation interval contains t = k / fps (sample-and-hold, as a player would show it), so
+- Resampling to a target fps is by timestamps, in exact rationals: output frame k shows the source
+  frame whose presentation interval contains t = k / fps (sample-and-hold, as a player would show it), so
   variable-frame-rate sources and gaps are handled frame-accurately.
-- Writing is H.264 yuv420p through PyAV with an exact rational frame rate. yuv420p needs even sizes:
-  an odd width or height loses its last column or row (documented, never silently resized).
+- Writing is H.264 through PyAV with an exact rational frame rate (``exprbench.framerate``): yuv420p
+  for outputs (even sizes: an odd width or height loses its last column or row, documented, never
+  silently resized), or lossless RGB (libx264rgb, qp 0) for benchmark clips, which decode bit for bit.
 - Images go through PIL with EXIF orientation applied; alpha is composited on white; greyscale and
   palette images become RGB.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
-import math
+import statistics
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,6 +40,7 @@ import numpy as np
 
 from exprbench.decode_log import DecodeReport, decoding, warn_once
 from exprbench.errors import InputError
+from exprbench.framerate import exact_rate, frames_within
 
 log = logging.getLogger(__name__)
 
@@ -332,60 +335,87 @@ def read_video(path: str | Path | VideoInfo, indices: Sequence[int] | None = Non
 
 def frame_timestamps(path: str | Path) -> np.ndarray:
     """Presentation time (s) of every frame present, in decode order, from packet timestamps."""
+    return np.array([float(t) for t in frame_times_exact(path)], dtype=np.float64)
+
+
+def frame_times_exact(path: str | Path) -> list[Fraction]:
+    """``frame_timestamps`` as exact rationals (pts * time_base), sorted, the first frame at 0: what
+    resampling and length checks use, so a frame count never depends on float rounding."""
     path = Path(path)
     container = _open_container(path)
     try:
         stream = container.streams.video[0]
         start = stream.start_time or 0
         pts = [p.pts for p in container.demux(stream) if p.size > 0 and p.pts is not None and p.pts >= start]
-        base = stream.time_base
+        base = Fraction(stream.time_base)
     finally:
         container.close()
-    times = np.sort(np.array([float(p * base) for p in pts]))
-    return times - times[0] if len(times) else times
+    pts.sort()
+    return [(p - pts[0]) * base for p in pts] if pts else []
 
 
-def resample_indices(timestamps: np.ndarray, fps: float, max_frames: int | None = None,
-                     start: float = 0.0) -> np.ndarray:
+def clip_end(timestamps: Sequence[float | Fraction]) -> Fraction:
+    """Where a clip ends: its last frame is held for one (median) source interval; exact for exact input."""
+    times = sorted(Fraction(t) for t in timestamps)
+    if not times:
+        return Fraction(0)
+    if len(times) == 1:
+        return times[0]
+    return times[-1] + statistics.median(b - a for a, b in zip(times, times[1:]))
+
+
+def resample_indices(timestamps: Sequence[float | Fraction], fps: float | Fraction, max_frames: int | None = None,
+                     start: float | Fraction = 0.0) -> np.ndarray:
     """Source frame index for each output frame at ``fps`` (sample-and-hold by timestamps).
 
-    Output frame k is shown at t_k = start + k / fps and takes the last source frame whose timestamp
-    is <= t_k (a tolerance of 1e-6 s absorbs rounding of rational timestamps). The output covers the
-    source's duration: the last source frame is held for one source interval.
+    Output frame k is shown at t_k = start + k / rate, with ``rate = exact_rate(fps)`` (29.97 means
+    30000/1001), and takes the last source frame whose timestamp is <= t_k. There are as many output
+    frames as sample times before the clip's end (``clip_end``; ``framerate.frames_within``). Exact
+    (Fraction) timestamps are compared exactly; float timestamps with a tolerance of 1e-6 s that absorbs
+    their rounding. A single frame covers one output interval.
     """
     if len(timestamps) == 0:
         return np.zeros(0, dtype=np.int64)
-    if len(timestamps) > 1:
-        end = timestamps[-1] + float(np.median(np.diff(timestamps)))
-    else:
-        end = timestamps[0] + 1.0 / fps
-    n_out = int(math.floor((end - start) * fps + 1e-6))
+    rate = exact_rate(fps)
+    exact = all(isinstance(t, Fraction) for t in timestamps)
+    tol = Fraction(0) if exact else Fraction(1, 10**6)
+    times = sorted(Fraction(t) for t in timestamps)
+    end = clip_end(times) if len(times) > 1 else times[0] + 1 / rate
+    n_out = frames_within(end - tol, rate, Fraction(start))
     if max_frames is not None:
         n_out = min(n_out, max_frames)
-    times = start + np.arange(n_out) / fps
-    idx = np.searchsorted(timestamps, times + 1e-6, side="right") - 1
-    return np.clip(idx, 0, len(timestamps) - 1).astype(np.int64)
+    idx = [bisect.bisect_right(times, Fraction(start) + k / rate + tol) - 1 for k in range(n_out)]
+    return np.clip(np.asarray(idx, dtype=np.int64), 0, len(times) - 1)
 
 
-def read_resampled(path: str | Path, fps: float, max_frames: int | None = None, start: float = 0.0,
-                   **kwargs) -> np.ndarray:
+def read_resampled(path: str | Path, fps: float | Fraction, max_frames: int | None = None,
+                   start: float | Fraction = 0.0, **kwargs) -> np.ndarray:
     """Frames resampled to ``fps`` (see ``resample_indices``), e.g. the benchmark's 25 fps clips."""
-    indices = resample_indices(frame_timestamps(path), fps, max_frames=max_frames, start=start)
+    indices = resample_indices(frame_times_exact(path), fps, max_frames=max_frames, start=start)
     return read_video(path, indices.tolist(), **kwargs)
 
 
 class VideoWriter:
-    """Streaming H.264 (yuv420p) writer with an exact rational frame rate.
+    """Streaming H.264 writer with an exact rational frame rate (``exact_rate``: 29.97 is 30000/1001).
 
-    Frames are RGB uint8 (H, W, 3). Odd sizes lose their last row/column (yuv420p needs even sizes).
+    Frames are RGB uint8 (H, W, 3). Two encodings:
+
+    - default: yuv420p at ``crf``, what methods' outputs use. Odd sizes lose their last row/column
+      (yuv420p needs even sizes).
+    - ``lossless=True``: RGB with no chroma subsampling (libx264rgb, qp 0, High 4:4:4 Predictive, decoded
+      as gbrp): decoded frames equal the written frames bit for bit with both decord and PyAV, at any
+      size. Benchmark clips use it, so ground truth is the resampled source itself (protocol
+      ``frames.storage``), at roughly 10-20x the size of CRF 12.
+
     The file is written to ``<name>.part`` and renamed on close, so a crash leaves no half video under
     the final name.
     """
 
-    def __init__(self, path: str | Path, fps: float | Fraction, crf: int = 18, preset: str = "medium") -> None:
+    def __init__(self, path: str | Path, fps: float | Fraction, crf: int = 18, preset: str = "medium",
+                 lossless: bool = False) -> None:
         self.path = Path(path)
-        self.rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
-        self.crf, self.preset = crf, preset
+        self.rate = exact_rate(fps)
+        self.crf, self.preset, self.lossless = crf, preset, lossless
         self._tmp = self.path.with_name(self.path.name + ".part")
         self._container = None
         self._stream = None
@@ -397,11 +427,17 @@ class VideoWriter:
     def _open(self, height: int, width: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(self._tmp), mode="w", format="mp4")
-        stream = self._container.add_stream("libx264", rate=self.rate)
-        stream.width, stream.height = width - width % 2, height - height % 2
-        stream.pix_fmt = "yuv420p"
+        if self.lossless:
+            stream = self._container.add_stream("libx264rgb", rate=self.rate)
+            stream.width, stream.height = width, height
+            stream.pix_fmt = "rgb24"
+            stream.options = {"qp": "0", "preset": self.preset}
+        else:
+            stream = self._container.add_stream("libx264", rate=self.rate)
+            stream.width, stream.height = width - width % 2, height - height % 2
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(self.crf), "preset": self.preset}
         stream.time_base = 1 / self.rate
-        stream.options = {"crf": str(self.crf), "preset": self.preset}
         stream.codec_context.time_base = 1 / self.rate
         self._stream = stream
 
@@ -439,7 +475,8 @@ class VideoWriter:
 
 
 def write_video(path: str | Path, frames: np.ndarray | Sequence[np.ndarray], fps: float | Fraction, **kwargs) -> Path:
-    """Write RGB uint8 frames as an H.264 mp4 at exactly ``fps``; returns the path."""
+    """Write RGB uint8 frames as an H.264 mp4 at exactly ``fps`` (``VideoWriter`` options, e.g.
+    ``lossless=True``); returns the path."""
     with VideoWriter(path, fps, **kwargs) as writer:
         for frame in frames:
             writer.write(frame)

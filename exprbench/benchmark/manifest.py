@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import jsonschema
 
 from exprbench.errors import InputError
+from exprbench.framerate import exact_rate
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -86,6 +88,11 @@ class Item:
     def n_faces(self) -> int:
         return len(self.faces)
 
+    @property
+    def rate(self) -> Fraction:
+        """The exact frame rate ``fps`` stands for (a stored 29.97 is 30000/1001)."""
+        return exact_rate(self.fps)
+
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None and v != {}}
 
@@ -100,6 +107,11 @@ class Benchmark:
     frames: int
     items: list[Item]
     description: str = ""
+
+    @property
+    def rate(self) -> Fraction:
+        """The exact frame rate ``fps`` stands for (a stored 29.97 is 30000/1001)."""
+        return exact_rate(self.fps)
 
     def path(self, relative: str) -> Path:
         """Resolve a manifest path, refusing anything that escapes the benchmark folder."""
@@ -171,6 +183,9 @@ def load_benchmark(root: str | Path) -> Benchmark:
                 raise InputError(bench.path(rel), f"is named by item {item.id} but does not exist")
         if item.driving is not None and len(item.driving) != item.n_faces:
             raise InputError(manifest, f"item {item.id} has {item.n_faces} faces but {len(item.driving)} driving videos")
+        if item.rate != bench.rate:
+            raise InputError(manifest, f"item {item.id} is at {item.fps:g} fps but the benchmark at {bench.fps:g} fps",
+                             "a benchmark has one frame rate; prepare it again")
         if item.mode == "self" and item.ground_truth is None:
             raise InputError(manifest, f"item {item.id} is a self item without ground_truth")
     return bench

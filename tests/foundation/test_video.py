@@ -86,9 +86,9 @@ def test_chunked_iteration_is_bounded_and_complete(pexels):
 def test_resample_pexels_to_25fps_is_frame_accurate(pexels):
     times = frame_timestamps(pexels)
     idx = resample_indices(times, 25.0)
-    assert len(idx) == 492  # 19.686 s * 25
+    assert len(idx) == 493  # 472 frames at 24000/1001 last 19.6863 s; sample 492 at 19.68 s lies before the end
     # output frame k at k/25 s shows the source frame whose interval contains it
-    expected = np.floor(np.arange(492) / 25 * (24000 / 1001) + 1e-6).astype(int)
+    expected = np.floor(np.arange(493) / 25 * (24000 / 1001) + 1e-6).astype(int)
     assert np.array_equal(idx, expected)
     out = read_resampled(pexels, 25.0, max_frames=60)
     src = read_video(pexels, list(range(60)))
