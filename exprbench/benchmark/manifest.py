@@ -14,6 +14,7 @@ the official FantasyPortrait inference accepts both.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -171,6 +172,7 @@ def load_benchmark(root: str | Path) -> Benchmark:
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "top level"
         raise InputError(manifest, f"does not match the manifest schema at {where}: {exc.message}") from None
+    _check_counts(manifest, data)
     items = [Item(**raw) for raw in data["items"]]
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
@@ -188,4 +190,34 @@ def load_benchmark(root: str | Path) -> Benchmark:
                              "a benchmark has one frame rate; prepare it again")
         if item.mode == "self" and item.ground_truth is None:
             raise InputError(manifest, f"item {item.id} is a self item without ground_truth")
+        _check_boxes(manifest, item, bench.path(item.portrait))
     return bench
+
+
+def _check_counts(manifest: Path, data: dict) -> None:
+    """Frame counts must be JSON integers: jsonschema accepts 50.0 as an integer, which later breaks
+    frame indexing; rates must be finite."""
+    entries = [("frames", data["frames"])] + [(f"items/{i}/frames", raw["frames"]) for i, raw in enumerate(data["items"])]
+    for where, value in entries:
+        if type(value) is not int:
+            raise InputError(manifest, f"{where} must be a whole number of frames, got {value!r}", "write e.g. 50, not 50.0")
+    for where, value in [("fps", data["fps"])] + [(f"items/{i}/fps", raw["fps"]) for i, raw in enumerate(data["items"])]:
+        if not math.isfinite(value):
+            raise InputError(manifest, f"{where} must be a finite frame rate, got {value!r}")
+
+
+def _check_boxes(manifest: Path, item: Item, portrait: Path) -> None:
+    """Each face box must be a real box on the portrait: x0 < x1, y0 < y1, overlapping the image and no
+    farther than one image size outside it (detector boxes may stick out a little; a huge box is an error)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(portrait) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputError(portrait, f"is not a readable image ({exc})", "replace the portrait") from None
+    for j, (x0, y0, x1, y1) in enumerate(item.faces):
+        inside = -width <= x0 < x1 <= 2 * width and -height <= y0 < y1 <= 2 * height
+        if not (inside and x1 > 0 and y1 > 0 and x0 < width and y0 < height):
+            raise InputError(manifest, f"item {item.id} face {j} box {[x0, y0, x1, y1]} is not a box on its "
+                                       f"{width}x{height} portrait", "boxes are x0, y0, x1, y1 in portrait pixels")
