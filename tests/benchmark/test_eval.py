@@ -74,7 +74,9 @@ def test_static_portrait_is_much_worse_on_expression(runs):
     _, out = runs
     truth, static = out["truth"][1], out["static"][1]
     for item in ("single-cross-astronaut", "single-cross-pexels_00s_first"):
-        assert _value(static, item, "aed@v2") > _value(truth, item, "aed@v2") + 0.03
+        # relative expression error: static's is the driver's whole motion (0.013-0.08 on these 16 frames)
+        assert _value(static, item, "aed@v2") > _value(truth, item, "aed@v2") + 0.005
+        assert _value(static, item, "motion@v2") < 0.05 < 0.99 < _value(truth, item, "motion@v2")
     # identity: a static portrait keeps it perfectly (CSIM ~1), the ceiling for identity
     assert _value(static, "single-cross-astronaut", "csim@v2") > 0.99
 
