@@ -330,9 +330,8 @@ def rank(entries: list[Entry]) -> list[tuple[Entry, Entry, Pair]]:
             e.rank, e.rank_test = r, test
             e.ties_with = tuple(ranked[p.b].label for p in pairs if p.a == k and
                                 (not p.significant if p.tested else round(p.difference, 9) == 0))
-            e.comparability = (f"ranked with {len(ranked)} row(s): benchmark sha256 {key_short(main[1])}, "
-                               f"anchors sha256 {key_short(main[2])}, {n_items} items, metrics "
-                               f"{', '.join(main[3])}")
+            e.comparability = (f"ranked ({len(ranked)} rows, {n_items} items; benchmark {key_short(main[1])}, "
+                               f"anchors {key_short(main[2])})")
         verdicts += [(ranked[p.a], ranked[p.b], p) for p in pairs if p.a < p.b]
     return verdicts
 
