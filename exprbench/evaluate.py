@@ -480,12 +480,21 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
 
     scored: list[ItemOutcome] = []
     bar = tqdm(total=len(keys), initial=len(done), desc=f"eval {method}", unit="item", disable=not progress)
+    frames_of = {c.item.id: c.item.frames for c in checks}
+    started, frames_done = time.perf_counter(), 0
+
+    def advance(outcome: ItemOutcome) -> None:
+        nonlocal frames_done
+        frames_done += frames_of.get(outcome.item_id, 0)
+        bar.set_postfix_str(f"{frames_done / max(time.perf_counter() - started, 1e-9):.1f} frames/s", refresh=False)
+        bar.update()
+
     if options.workers > 1 and len(jobs) > 1:
         pool = worker_pool(options.workers)
         try:
             for outcome in pool.map(_score_safely, jobs):
                 scored.append(outcome)
-                bar.update()
+                advance(outcome)
         except BaseException:  # Ctrl-C or a failed item: stop now; finished items are in OUT/.partial
             stop_workers(pool)
             raise
@@ -493,7 +502,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     else:
         for job in jobs:
             scored.append(_score_safely(job))
-            bar.update()
+            advance(scored[-1])
     bar.close()
     by_id = {**done, **{o.item_id: o for o in scored}}
     outcomes = [by_id[c.item.id] for c in checks if c.item.id in by_id]  # item order, however they were scored

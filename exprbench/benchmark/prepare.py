@@ -136,18 +136,24 @@ def _content_id(path: Path) -> str:
 
 
 def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path, frames: int = DEFAULT_FRAMES,
-            fps: float = DEFAULT_FPS, seed: int = 0, name: str = "custom") -> Benchmark:
+            fps: float = DEFAULT_FPS, seed: int = 0, name: str = "custom", progress: bool = False) -> Benchmark:
     """Build a benchmark from a folder of portrait images and a folder of driving videos.
 
     Driving videos shorter than ``frames`` at ``fps`` are skipped with a warning (never padded);
     unreadable files are skipped with their one-line error, so one bad file does not stop the build.
-    Each driving video is treated as its own person.
+    Each driving video is treated as its own person. ``progress``: a bar over the input files (stderr).
     """
+    from tqdm import tqdm
+
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     clips: list[DrivingClip] = []
     skipped: list[str] = []
-    for path in sorted(p for p in Path(driving_dir).iterdir() if p.suffix.lower() in VIDEO_SUFFIXES):
+    videos = sorted(p for p in Path(driving_dir).iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    images = sorted(p for p in Path(portraits_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    bar = tqdm(total=len(videos) + len(images), desc="prepare", unit="file", disable=not progress)
+    for path in videos:
+        bar.update()
         try:
             data = clip_frames(path, fps, frames)
         except ExprBenchError as exc:
@@ -157,7 +163,8 @@ def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path,
         rel = f"driving/{path.stem}-{_content_id(path)}.mp4"
         clips.append(_prepare_clip(data, root, rel, fps, person=rel))
     portraits: list[tuple[str, list[list[float]], str]] = []
-    for path in sorted(p for p in Path(portraits_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+    for path in images:
+        bar.update()
         try:
             image = load_image(path)
         except ExprBenchError as exc:
@@ -170,6 +177,7 @@ def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path,
         rel = f"portraits/{path.stem}-{_content_id(path)}.png"
         save_image(root / rel, image)
         portraits.append((rel, boxes, rel))
+    bar.close()
     if not clips:
         why = f" (skipped: {'; '.join(skipped)})" if skipped else ""
         raise InputError(driving_dir, f"has no usable driving video of at least {frames} frames at {fps:g} fps{why}")

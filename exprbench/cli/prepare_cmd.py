@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from exprbench.benchmark.prepare import DEFAULT_FPS, DEFAULT_FRAMES, SAMPLE_FRAMES, prepare, prepare_sample
+from exprbench.cli.common import progress_disabled
 from exprbench.errors import InputError
 
 
@@ -28,7 +29,8 @@ def prepare_cmd(portraits: Path | None, driving: Path | None, out: Path, sample:
     else:
         if portraits is None or driving is None:
             raise InputError(None, "--portraits and --driving are required (or use --sample)")
-        bench = prepare(portraits, driving, out, frames=frames or DEFAULT_FRAMES, fps=fps, seed=seed, name=name)
+        bench = prepare(portraits, driving, out, frames=frames or DEFAULT_FRAMES, fps=fps, seed=seed, name=name,
+                        progress=not progress_disabled())
     counts: dict[str, int] = {}
     for item in bench.items:
         key = f"{item.split}/{item.mode}"
