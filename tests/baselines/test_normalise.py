@@ -30,7 +30,8 @@ def test_low_fps_short_output_is_resampled_and_held(tmp_path):
     assert len(out) == 50 and abs(probe(tmp_path / "out.mp4").fps - 25) < 0.01
     expected = [min(int(np.floor(k * 12 / 25 + 1e-6)), 19) for k in range(50)]
     assert decode_index(out) == expected
-    assert record.resampled and record.held_frames == 50 - 41 and not record.resized
+    # 20 frames at 12 fps last 20/12 s: samples k/25 before that end are k = 0..41, 42 frames (exact rationals)
+    assert record.resampled and record.held_frames == 50 - 42 and not record.resized
     assert any("resampled from 12.000 to 25 fps" in c for c in record.changes)
 
 
