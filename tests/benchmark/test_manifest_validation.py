@@ -9,6 +9,7 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_fields import leaves, set_field
 
 from exprbench.benchmark import load_benchmark
 from exprbench.errors import InputError
@@ -26,23 +27,9 @@ def bench_copy(mini, tmp_path_factory):
     return root, json.loads((root / "manifest.json").read_text())
 
 
-def _leaves(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, (*path, key))
-    elif isinstance(node, list) and node:
-        for i, value in enumerate(node):
-            yield from _leaves(value, (*path, i))
-    else:
-        yield path
-
-
 def _mutated(data, path, value):
     data = json.loads(json.dumps(data))
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
+    set_field(data, path, value)
     return data
 
 
@@ -50,7 +37,7 @@ def _mutated(data, path, value):
 @given(data=st.data())
 def test_one_corrupt_manifest_field_is_one_line(bench_copy, data):
     root, valid = bench_copy
-    paths = sorted(_leaves(valid), key=str)
+    paths = sorted(leaves(valid), key=str)
     path = data.draw(st.sampled_from(paths))
     (root / "manifest.json").write_text(json.dumps(_mutated(valid, path, data.draw(HOSTILE)), allow_nan=True))
     try:

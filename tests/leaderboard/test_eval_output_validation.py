@@ -18,6 +18,7 @@ import pytest
 from evalfolders import Face, anchors_of, write_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_fields import leaves, set_field
 
 from exprbench.errors import InputError
 from exprbench.leaderboard import build_leaderboard
@@ -41,23 +42,6 @@ def valid(tmp_path_factory):
     return folder
 
 
-def _leaves(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _leaves(value, (*path, key))
-    elif isinstance(node, list) and node:
-        for i, value in enumerate(node):
-            yield from _leaves(value, (*path, i))
-    else:
-        yield path
-
-
-def _set(node, path, value):
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-
-
 def _load(folder, named):
     try:
         build_leaderboard([folder], folder.parent / "board", paper_table=None, plots=False)
@@ -74,9 +58,9 @@ def test_one_corrupt_summary_field_is_one_line(valid, tmp_path_factory, data):
     folder = tmp_path_factory.mktemp("case") / "run"
     shutil.copytree(valid, folder)
     summary = json.loads((folder / "summary.json").read_text())
-    path = data.draw(st.sampled_from(sorted(_leaves(summary), key=str)))
+    path = data.draw(st.sampled_from(sorted(leaves(summary), key=str)))
     value = data.draw(HOSTILE)
-    _set(summary, path, value)
+    set_field(summary, path, value)
     (folder / "summary.json").write_text(json.dumps(summary, allow_nan=True))
     _load(folder, "summary.json")
 
@@ -105,7 +89,7 @@ def test_one_corrupt_per_item_cell_is_one_line(valid, tmp_path_factory, data):
 def test_the_reported_cases_are_refused_by_field(valid, tmp_path, field, value, says):
     shutil.copytree(valid, tmp_path / "run")
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    _set(summary, field, value)
+    set_field(summary, field, value)
     (tmp_path / "run" / "summary.json").write_text(json.dumps(summary))
     with pytest.raises(InputError, match="summary.json") as info:
         load_run(tmp_path / "run")
