@@ -1,5 +1,6 @@
-"""The leaderboard: CSV schema, values traced back to eval's outputs, determinism, run identity, errors, and
-the page in a real headless Chromium (no console errors, no network, sorting by a click, filters, screenshot).
+"""The leaderboard: CSV schema, values traced back to eval's outputs, ranking against the benchmark's anchors
+on real media, determinism, run identity, errors, and the page in a real headless Chromium (no console errors,
+no network, sorting by a click, filters, screenshot).
 
 One module on purpose: the real eval outputs it needs take about a minute to make, and pytest-xdist's
 ``--dist loadfile`` would make them once per module."""
@@ -7,6 +8,7 @@ One module on purpose: the real eval outputs it needs take about a minute to mak
 import base64
 import csv
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -16,6 +18,7 @@ from chromium_cdp import Chromium, find_chromium
 from click.testing import CliRunner
 
 from exprbench import __version__
+from exprbench.anchors import attach_to_eval
 from exprbench.cli.leaderboard_cmd import leaderboard_cmd
 from exprbench.errors import InputError
 from exprbench.leaderboard import (
@@ -29,6 +32,7 @@ from exprbench.leaderboard import (
     leaderboard_columns,
     load_paper_table,
 )
+from exprbench.leaderboard.ranking import is_set_metric, ranked_metrics
 from exprbench.protocol import PROTOCOL
 
 PAPER_DOC = Path(__file__).resolve().parents[3] / "shared" / "docs" / "exprbench-paper.md"
@@ -48,6 +52,33 @@ def is_number(text):
     return True
 
 
+def ours(out):
+    """Our rows of both split CSVs, by (split, mode, method)."""
+    rows = {}
+    for split in ("single", "multi"):
+        for r in read_csv(out / csv_name(split))[1]:
+            if r["source"] == "exprbench eval":
+                rows[(r["split"], r["mode"], r["method"])] = r
+    return rows
+
+
+def expected_norm(m, value, coverage, anchor):
+    """The protocol's per-face normalisation, restated: ``(v - a) / (ideal - a)`` clipped to [-1, 1] on the
+    frames kept, the floor (-1) on the frames lost; None when the anchor cannot discriminate."""
+    if anchor is None or not math.isfinite(anchor) or abs(m.ideal - anchor) == 0 or abs(m.ideal - anchor) < m.min_span:
+        return None
+    low, high = PROTOCOL.ranking.clip
+    if value is None or math.isnan(value):
+        return low
+    c = min(max(0.0 if coverage is None or math.isnan(coverage) else coverage, 0.0), 1.0)
+    n = min(max((value - anchor) / (m.ideal - anchor), low), high)
+    return c * n + (1.0 - c) * low
+
+
+def as_float(text):
+    return math.nan if text in ("", "nan", "NaN") else float(text)
+
+
 @pytest.fixture(scope="module")
 def board(eval_runs, tmp_path_factory):
     out = tmp_path_factory.mktemp("board")
@@ -58,8 +89,9 @@ def board(eval_runs, tmp_path_factory):
 def test_leaderboard_csv_schema(board, eval_runs):
     out, result = board
     assert {csv_name("single"), csv_name("multi"), FACES_CSV, PAIRS_CSV, "index.html", "README.md", "protocol.md",
-            "plots/single-self.png"} <= set(result.files)
-    assert "plots/overview.png" not in result.files, "the overview shows normalised values: none without anchors"
+            "plots/single-self.png", "plots/overview.png"} <= set(result.files)
+    assert (out / "plots" / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", \
+        "the benchmark has anchors: the overview of normalised values is drawn"
     assert csv_name("single") == f"exprbench-{PROTOCOL.version}-single.csv"
     metric_names = [m.name for m in PROTOCOL.metrics]
     for split in ("single", "multi"):
@@ -85,9 +117,11 @@ def test_leaderboard_csv_schema(board, eval_runs):
         for r in ours:
             assert r["protocol"] == PROTOCOL.version and r["benchmark"] == "mini" and r["run_by"] == "ci"
             assert r["method_version"] == __version__
-            # the mini benchmark made here has no anchors: listed, never ranked, and the row says why
-            assert r["rank"] == "" and r["score"] == "" and "no anchors" in r["comparability"]
-            assert 1 <= int(r["items"]) <= int(r["items_requested"])
+            # one item per split and mode, all of them scored against the benchmark's anchors: ranked, untested
+            assert r["rank"] in ("1", "2") and is_number(r["score"]) and r["rank_test"] == "untested"
+            assert r["comparability"].startswith("ranked (2 rows, 1 items; benchmark ")
+            assert r["benchmark_sha256"] and r["score_ci_low"] == "" and r["score_ci_high"] == ""
+            assert int(r["items"]) == int(r["items_requested"]) == int(r["items_in_benchmark"]) == 1
             assert 0.0 <= float(r["coverage"]) <= 1.0
             for name in r["unavailable"].split(";") if r["unavailable"] else []:
                 assert name in metric_names and r[name] == ""
@@ -120,14 +154,15 @@ def test_values_come_from_the_eval_summaries(board, eval_runs):
     _, single = read_csv(out / csv_name("single"))
     truth_self = next(r for r in single if r["method"] == "truth" and r["mode"] == "self")
     assert truth_self["psnr"] == "inf", "a copy of the ground truth scores +inf PSNR, written as inf"
-    # ranking needs anchors (test_ranking.py); without them the ground truth is listed, not ranked
-    assert truth_self["rank"] == "" and "no anchors" in truth_self["comparability"]
+    assert truth_self["psnr_norm"] == "1", "+inf PSNR clips to the ideal"
+    assert truth_self["rank"] == "1"
 
 
 def test_per_face_csv_matches_per_item(board, eval_runs):
     out, _ = board
     header, rows = read_csv(out / FACES_CSV)
     assert header == face_columns()
+    normalised = 0
     for method, folder in eval_runs.items():
         _, items = read_csv(folder / "per_item.csv")
         mine = {(r["split"], r["mode"], r["item_id"], r["face"]): r for r in rows if r["method"] == method}
@@ -135,13 +170,117 @@ def test_per_face_csv_matches_per_item(board, eval_runs):
         for i in items:
             r = mine[(i["split"], i["mode"], i["item_id"], i["face"])]
             assert r["matched"] == ("1" if i["matched"] == "True" else "0")
+            ranked = {m.name for m in ranked_metrics(i["mode"])}
             for key in (k for k in i if k.endswith(f"@{PROTOCOL.version}")):
                 name = key.split("@")[0]
-                if i[key] in ("", "nan"):
+                m = PROTOCOL.metric(name)
+                value = as_float(i[key])
+                if math.isnan(value):
                     assert r[name] == ""
                 else:
-                    assert float(r[name]) == pytest.approx(float(i[key]), rel=1e-5)
-                assert r[f"{name}_norm"] == "", "no anchors: nothing is normalised"
+                    assert float(r[name]) == pytest.approx(value, rel=1e-5)
+                anchor = as_float(i.get(f"{key}_anchor", "")) if m.anchor == "static" else float(m.worst)
+                if m.anchor == "static" and not m.extra:
+                    assert f"{key}_anchor" in i, f"the benchmark has anchors: per_item.csv carries {key}_anchor"
+                    if math.isnan(anchor):
+                        assert r[f"{name}_anchor"] == ""
+                    else:
+                        assert float(r[f"{name}_anchor"]) == pytest.approx(anchor, rel=1e-5)
+                expected = expected_norm(m, value, as_float(i[f"{key}_coverage"]), anchor) if name in ranked else None
+                if expected is None:
+                    assert r[f"{name}_norm"] == "" and r[f"{name}_lost"] == "", f"{name} is not normalised here"
+                    continue
+                normalised += 1
+                assert float(r[f"{name}_norm"]) == pytest.approx(expected, abs=1e-5), (method, i["item_id"], name)
+                lost = math.isnan(value) or as_float(i[f"{key}_coverage"]) < PROTOCOL.coverage.min_coverage
+                assert r[f"{name}_lost"] == ("1" if lost else "0")
+    assert normalised >= 40, "most ranked face metrics of both runs are normalised"
+
+
+def test_truth_ranks_above_static(board):
+    """Ranks follow the score (one item per split and mode: no interval, the point estimate decides, labelled
+    untested); the ground truth wins wherever its output has the portrait's faces."""
+    out, _ = board
+    rows = ours(out)
+    _, pairs = read_csv(out / PAIRS_CSV)
+    assert len(pairs) == 4 and {p["verdict"] for p in pairs} == {"untested (too few items)"}
+    for split in ("single", "multi"):
+        for mode in ("self", "cross"):
+            truth, static = rows[(split, mode, "truth")], rows[(split, mode, "static")]
+            first, second = sorted((truth, static), key=lambda r: -float(r["score"]))
+            assert float(first["score"]) > float(second["score"])
+            assert (first["rank"], second["rank"]) == ("1", "2"), (split, mode)
+            assert first["ties_with"] == second["ties_with"] == ""
+            pair = next(p for p in pairs if (p["split"], p["mode"]) == (split, mode))
+            a = rows[(split, mode, pair["method_a"])]
+            assert float(pair["difference"]) == pytest.approx(float(a["score"]) - float(rows[(
+                split, mode, pair["method_b"])]["score"]), abs=2e-6)
+            if (split, mode) != ("multi", "cross"):
+                assert truth["rank"] == "1" and static["rank"] == "2", (split, mode)
+    for split, mode in (("single", "self"), ("multi", "self"), ("single", "cross")):
+        assert float(rows[(split, mode, "truth")]["score"]) > 0.7
+    # multi/cross has no ground truth: "truth" returns the side-by-side driving clip, whose layout is not the
+    # composite portrait's, so the portrait's left face is never found. It scores the floor on every ranked
+    # metric (lost), which puts the frozen portrait above it: a lost face can only lower a standing.
+    truth = rows[("multi", "cross", "truth")]
+    assert truth["rank"] == "2" and truth["faces_matched"] == "0.5"
+    _, faces = read_csv(out / FACES_CSV)
+    left = next(f for f in faces if f["method"] == "truth" and f["mode"] == "cross" and f["split"] == "multi"
+                and f["face"] == "0")
+    assert left["matched"] == "0"
+    used = [m.name for m in ranked_metrics("cross") if left[f"{m.name}_norm"] != ""]  # MAE: static has no gaze there
+    assert len(used) >= 4 and all(left[f"{n}_norm"] == "-1" and left[f"{n}_lost"] == "1" for n in used)
+    assert int(truth["faces_lost"]) == len(used), "one lost (face, metric) pair per used ranked metric"
+
+
+def test_static_is_the_zero_of_its_own_anchors(board):
+    """The anchors are static's own scores, so static normalises to exactly 0 on every static-anchored metric
+    (faces it measured on every frame); fixed-anchor metrics (motion, CSIM) are not 0 by construction."""
+    out, _ = board
+    rows = ours(out)
+    _, faces = read_csv(out / FACES_CSV)
+    checked = 0
+    for (split, mode, method), r in rows.items():
+        if method != "static":
+            continue
+        for m in ranked_metrics(mode):
+            if m.anchor != "static" or r[f"{m.name}_norm"] == "":
+                continue
+            if is_set_metric(m):  # FID, FVD where their weights are installed: one split value, its own anchor
+                assert r[f"{m.name}_norm"] == "0", (split, m.name)
+                continue
+            mine = [f for f in faces if (f["method"], f["split"], f["mode"]) == ("static", split, mode)
+                    and f[f"{m.name}_norm"] != ""]
+            assert mine, (split, mode, m.name)
+            for f in mine:
+                assert f[m.name] == f[f"{m.name}_anchor"], "static is its own anchor"
+                if f[f"{m.name}_coverage"] == "1":
+                    assert f[f"{m.name}_norm"] == "0", (split, mode, f["item_id"], f["face"], m.name)
+            if all(f[f"{m.name}_coverage"] == "1" for f in mine):
+                assert r[f"{m.name}_norm"] == "0", (split, mode, m.name)
+                checked += 1
+    assert checked == 16, "PSNR, SSIM, LPIPS, LMD, MAE (self) and AED, APD, MAE (cross) in both splits"
+
+
+def test_without_anchors_runs_are_listed_not_ranked(eval_runs, tmp_path):
+    """The same two evals with their anchors detached (what eval writes for a benchmark without anchors):
+    listed with the reason, nothing normalised, no overview."""
+    folders = []
+    for method, folder in sorted(eval_runs.items()):
+        copy = tmp_path / method
+        shutil.copytree(folder, copy)
+        attach_to_eval(copy, None)
+        folders.append(copy)
+    result = build_leaderboard(folders, tmp_path / "out", run_by="ci")
+    assert "plots/overview.png" not in result.files and "plots/single-self.png" in result.files
+    rows = ours(result.out)
+    assert len(rows) == 8
+    for r in rows.values():
+        assert r["rank"] == r["score"] == "" and "no anchors" in r["comparability"]
+        assert all(r[f"{m.name}_norm"] == "" for m in PROTOCOL.metrics)
+    _, faces = read_csv(result.out / FACES_CSV)
+    assert all(f[f"{m.name}_norm"] == "" for f in faces for m in PROTOCOL.metrics if f"{m.name}_norm" in f)
+    assert all(f[f"{m.name}_anchor"] == "" for f in faces for m in PROTOCOL.metrics if f"{m.name}_anchor" in f)
 
 
 def _tree(root):
@@ -196,7 +335,14 @@ def test_two_versions_of_one_method_are_two_rows(eval_runs, tmp_path):
     _, rows = read_csv(result.out / csv_name("single"))
     assert sorted((r["method_version"], r["mode"]) for r in rows) == [(__version__, "cross"), (__version__, "self"),
                                                                       ("2", "cross"), ("2", "self")]
-    assert {r["rank"] for r in rows} == {""}, "no anchors: listed, not ranked (ties: test_ranking.py)"
+    # the same scores under two versions: the same score, so an (untested) tie, each naming the other
+    assert {r["rank"] for r in rows} == {"1"}
+    for mode in ("self", "cross"):
+        scores = {r["score"] for r in rows if r["mode"] == mode}
+        assert len(scores) == 1 and is_number(scores.pop())
+    for r in rows:
+        other = "2" if r["method_version"] == __version__ else __version__
+        assert r["ties_with"] == f"static {other} (unknown)" and r["rank_test"] == "untested"
 
 
 def test_bad_inputs_are_one_line_errors(eval_runs, tmp_path):
