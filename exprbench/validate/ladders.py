@@ -16,7 +16,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -294,13 +294,17 @@ def build_rung(plan: BuildPlan, rung: Rung, items: list[Item]) -> bool:
 
 
 def _build_warp(plan: BuildPlan, rung: Rung, items: list[Item]) -> None:
-    """The warp baseline at ``rung.param`` through the generation harness, then cut to the frame budget."""
+    """The warp baseline at ``rung.param`` through the generation harness, asked for only the frame budget
+    (the job's frame count is what the harness enforces), then rewritten losslessly under the rung's name."""
     from baselines import generate_items
     from baselines.warp import WarpAdapter
 
     adapter = WarpAdapter(strength=rung.param)
     work = plan.work / rung.method
-    outcomes = generate_items(adapter, plan.bench, items, work)
+    if work.exists():
+        shutil.rmtree(work)  # generated for another frame budget or item set (the harness would skip them)
+    budget = [replace(item, frames=plan.n(item)) for item in items]
+    outcomes = generate_items(adapter, plan.bench, budget, work)
     failed = [o for o in outcomes if o.status == "failed"]
     if failed:
         raise InputError(work, f"warp strength {rung.param:g} failed on {len(failed)} item(s): "

@@ -79,6 +79,15 @@ def markdown(report) -> str:  # noqa: ANN001 - ValidationReport
     return "\n".join(lines) + "\n"
 
 
+def _tick(label: str) -> str:
+    """A short axis label for a rung: its parameter, or what it is."""
+    if label == "ground truth":
+        return "gt"
+    if label.startswith("driving"):
+        return "driving"
+    return label.split(" ")[-1]
+
+
 def write_plot(report, out: Path) -> Path:  # noqa: ANN001 - ValidationReport
     """One panel per ladder and mode: each metric's rung means, rescaled to [0, 1] with 1 = best rung value."""
     import matplotlib
@@ -103,7 +112,7 @@ def write_plot(report, out: Path) -> Path:  # noqa: ANN001 - ValidationReport
             ax.plot(range(len(values)), scaled, marker="o", linestyle="-" if s.passed else "--",
                     label=f"{s.metric.split('@')[0]} {_fmt(s.spearman)}")
         labels = next(s.rung_labels for s in report.scores if (s.ladder, s.mode) == (ladder, mode))
-        ax.set_xticks(range(len(labels)), ["gt" if lab == "ground truth" else lab.split(" ")[-1] for lab in labels], fontsize=7)
+        ax.set_xticks(range(len(labels)), [_tick(lab) for lab in labels], fontsize=7)
         ax.set_title(f"{ladder} ({mode})", fontsize=9)
         ax.set_ylim(-0.05, 1.05)
         ax.set_ylabel("rescaled, 1 = better", fontsize=7)

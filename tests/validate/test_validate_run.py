@@ -1,4 +1,4 @@
-"""End to end on the real mini benchmark: two ladders, one item, 8 frames, through exprbench eval."""
+"""End to end on the real mini benchmark: two ladders, one item, 6 frames, through exprbench eval."""
 
 import pandas as pd
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from exprbench.errors import InputError
 from exprbench.validate import validate
 
-FRAMES = 8
+FRAMES = 6
 ITEM = "single-self-pexels_00s"
 
 
@@ -68,3 +68,12 @@ def test_rerun_reuses_scored_rungs(run, bench, monkeypatch):
 def test_unknown_ladder_is_a_one_line_error(bench, tmp_path):
     with pytest.raises(InputError, match="unknown ladder"):
         validate(bench, tmp_path, items=[ITEM], ladders=["blurr"])
+
+
+def test_cli_needs_exactly_one_benchmark_source(tmp_path):
+    from click.testing import CliRunner
+
+    from exprbench.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["validate", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "exactly one of --bench BENCH or --sample" in result.output
