@@ -69,7 +69,9 @@ def markdown(report) -> str:  # noqa: ANN001 - ValidationReport
                   f"{_fmt(ident.right_person)}); the different-person band is {ident.band[0]:.2f}-"
                   f"{ident.band[1]:.2f} (protocol csim worst {ident.band[1]:.2f}): "
                   + ("**in the band or below**: CSIM calls it another person." if ident.in_band
-                     else "**ABOVE the band**: CSIM does not call it another person."), ""]
+                     else "**ABOVE the band**: CSIM does not call it another person.")
+                  + " Faces at or below {:.2f}: {} of {} measured ({} without a value).".format(
+                      ident.band[1], *ident.faces_in_band), ""]
         lines += [f"- {unit}: {_fmt(v)}" for unit, v in ident.per_unit.items()]
     if report.unavailable:
         lines += ["", "## Not checked (unavailable here)", ""]

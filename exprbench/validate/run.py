@@ -48,8 +48,15 @@ class IdentityCheck:
 
     @property
     def in_band(self) -> bool:
-        """At or below the band's top: the metric calls the wrong person a different person."""
+        """The mean at or below the band's top: the metric calls the wrong person a different person."""
         return bool(np.isfinite(self.wrong_person) and self.wrong_person <= self.band[1])
+
+    @property
+    def faces_in_band(self) -> tuple[int, int, int]:
+        """(faces at or below the band's top, faces measured, faces without a value)."""
+        values = np.array(list(self.per_unit.values()), dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        return int((finite <= self.band[1]).sum()), int(finite.size), int(values.size - finite.size)
 
 
 @dataclass
