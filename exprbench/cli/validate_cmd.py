@@ -51,6 +51,8 @@ def validate_cmd(bench: Path | None, sample: bool, out: Path, items: str, all_it
         click.echo(f"identity: wrong-person CSIM {ident.wrong_person:.3f} vs band {ident.band[0]:.2f}-"
                    f"{ident.band[1]:.2f}: {'in band or below' if ident.in_band else 'ABOVE the band'} "
                    "({} of {} faces at or below, {} without a value)".format(*ident.faces_in_band))
+    for entry in report.missing:
+        click.echo(f"not checked (eval wrote no value): {entry}")
     click.echo(f"{len(report.failures)} of {len(report.scores)} metric/ladder checks fail; "
                f"{report.seconds['total']:.0f} s; wrote {out / 'validation.csv'}, {out / 'validation.md'}, "
                f"{out / 'validation.png'}")

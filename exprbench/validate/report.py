@@ -73,8 +73,11 @@ def markdown(report) -> str:  # noqa: ANN001 - ValidationReport
                   + " Faces at or below {:.2f}: {} of {} measured ({} without a value).".format(
                       ident.band[1], *ident.faces_in_band), ""]
         lines += [f"- {unit}: {_fmt(v)}" for unit, v in ident.per_unit.items()]
+    if report.missing:
+        lines += ["", "## Expected but not checked (eval wrote no value)", ""]
+        lines += [f"- {entry}" for entry in report.missing]
     if report.unavailable:
-        lines += ["", "## Not checked (unavailable here)", ""]
+        lines += ["", "## Unavailable here", ""]
         lines += [f"- `{k}`: {v}" for k, v in sorted(report.unavailable.items())]
     lines += ["", "## Ladders", ""]
     lines += [f"- **{name}** ({mode}): {text}" for (name, mode), text in why.items()]
@@ -97,7 +100,7 @@ def write_plot(report, out: Path) -> Path:  # noqa: ANN001 - ValidationReport
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = sorted({(s.ladder, s.mode) for s in report.scores})
+    panels = list(dict.fromkeys((s.ladder, s.mode) for s in report.scores))  # the ladders' table order
     cols = min(4, max(1, len(panels)))
     rows = max(1, math.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)

@@ -71,6 +71,7 @@ class ValidationReport:
     seconds: dict[str, float]
     unavailable: dict[str, str] = field(default_factory=dict)
     rung_methods: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # expected metrics eval wrote no value for
 
     @property
     def failures(self) -> list[LadderScore]:
@@ -153,17 +154,19 @@ def _summary_keys(summary: dict, mode: str) -> set[str]:
     return {k for blocks in summary.get("splits", {}).values() for k in blocks.get(mode, {}).get("metrics", {})}
 
 
-def judge(ladders: list[lad.Ladder], eval_dirs: dict[str, Path]) -> list[LadderScore]:
+def judge(ladders: list[lad.Ladder], eval_dirs: dict[str, Path]) -> tuple[list[LadderScore], list[str]]:
     """Score every expected metric on every ladder from the rungs' eval folders.
 
     Metric columns are read generically from per_item.csv (``<name>@<version>``) and their directions
     from the metric registry, so a metric eval starts writing is validated without code changes.
+    Returns the scores and, so that nothing is dropped silently, the expected metrics that eval wrote no
+    value for ("ladder (mode): name").
     """
-    from exprbench.metrics import get_metric
+    from exprbench.metrics import all_metrics, get_metric
 
     frames = {m: pd.read_csv(d / "per_item.csv") for m, d in eval_dirs.items()}
     summaries = {m: json.loads((d / "summary.json").read_text()) for m, d in eval_dirs.items()}
-    scores = []
+    scores, missing = [], []
     for ladder in ladders:
         rungs = [r for r in ladder.rungs if r.method in frames]
         if len(rungs) < 2:
@@ -171,14 +174,15 @@ def judge(ladders: list[lad.Ladder], eval_dirs: dict[str, Path]) -> list[LadderS
         per_rung = [frames[r.method] for r in rungs]
         keys = sorted({k for f in per_rung for k in metric_columns(f)}
                       | {k for r in rungs for k in _summary_keys(summaries[r.method], ladder.mode)})
+        measured = set()
         for key in keys:
             name = metric_name(key)
             if name not in ladder.metrics:
                 continue
             try:
-                spec = get_metric(name)
-            except Exception:  # noqa: BLE001 - a column of a metric this install does not know: no direction
-                log.warning("validate: %s has no registered metric; skipped", key)
+                spec = get_metric(key)
+            except KeyError:  # a column of a metric (or version) this install does not know: no direction
+                log.warning("validate: %s is not a registered metric key; skipped", key)
                 continue
             if ladder.mode not in spec.modes:
                 continue
@@ -188,9 +192,12 @@ def judge(ladders: list[lad.Ladder], eval_dirs: dict[str, Path]) -> list[LadderS
                 table = unit_table(per_rung, key, ladder.mode)
             if table.size == 0 or np.all(np.isnan(table)):
                 continue
+            measured.add(name)
             scores.append(score_ladder(key, ladder.name, ladder.mode, spec.direction,
                                        [r.label for r in rungs], table))
-    return scores
+        missing += [f"{ladder.name} ({ladder.mode}): {m.key}" for m in all_metrics()
+                    if m.name in ladder.metrics and ladder.mode in m.modes and m.name not in measured]
+    return scores, missing
 
 
 def _identity(eval_dirs: dict[str, Path]) -> IdentityCheck | None:
@@ -253,9 +260,10 @@ def validate(bench_root: str | Path, out: str | Path, *, items: list[str] | None
         unavailable.update(json.loads((eval_dirs[method] / "summary.json").read_text()).get("unavailable", {}))
         log.info("validate: %s (%d items) build %.1fs eval %.1fs", method, len(job.items), t1 - t0,
                  time.perf_counter() - t1)
-    report = ValidationReport(scores=judge(selected, eval_dirs), identity=_identity(eval_dirs), bench=bench.name,
+    scores, missing = judge(selected, eval_dirs)
+    report = ValidationReport(scores=scores, identity=_identity(eval_dirs), bench=bench.name,
                               items=[i.id for i in chosen], frames=frames, seconds=seconds,
-                              unavailable=unavailable, rung_methods=list(rungs))
+                              unavailable=unavailable, rung_methods=list(rungs), missing=missing)
     report.seconds["total"] = time.perf_counter() - start
     write_report(report, out)
     return report

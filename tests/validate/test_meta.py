@@ -56,3 +56,13 @@ def test_unit_table_aligns_items_and_faces_across_rungs():
     assert metric_columns(a) == ["psnr@v2"]
     assert metric_columns(pd.DataFrame(columns=["item_id", "psnr@v2_coverage", "motion@v2", "aed@v1"])) == [
         "motion@v2", "aed@v1"]
+
+
+def test_identity_check_counts_faces_against_the_band():
+    from exprbench.validate.run import IdentityCheck
+
+    check = IdentityCheck(wrong_person=0.88, right_person=0.98, band=(0.81, 0.90),
+                          per_unit={"a#0": 0.86, "b#0": 0.95, "b#1": math.nan, "c#0": 0.90})
+    assert check.in_band and check.faces_in_band == (2, 3, 1)
+    assert not IdentityCheck(0.91, 0.98, (0.81, 0.90)).in_band
+    assert not IdentityCheck(math.nan, 0.98, (0.81, 0.90)).in_band  # no value is no evidence
