@@ -16,7 +16,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -214,7 +214,6 @@ class BuildPlan:
     results: Path
     work: Path
     frames: int | None = None  # truncate every rung video to its first ``frames`` frames
-    built: dict[str, list[str]] = field(default_factory=dict)
 
     def n(self, item: Item) -> int:
         return item.frames if self.frames is None else min(self.frames, item.frames)
@@ -273,24 +272,26 @@ def build_rung(plan: BuildPlan, rung: Rung, items: list[Item]) -> bool:
     folder = plan.results / rung.method
     if folder.exists():
         shutil.rmtree(folder)  # built for another item set or frame count: stale
-    bench = plan.bench
     if rung.kind == "warp":
         _build_warp(plan, rung, items)
-    for item in items:
-        n = plan.n(item)
-        target = folder / f"{item.id}.mp4"
-        if rung.kind == "warp":
-            continue
-        if rung.kind == "driving":
-            source = _driving_video(bench, item)
-            width, height = load_image(bench.path(item.portrait)).shape[1::-1]
-            write_lossless(target, resize_frames(read_video(source, list(range(n))), width, height), item.fps)
-        elif rung.kind == "crf":
-            write_video(target, _ground_truth(bench, item, n), item.fps, crf=int(rung.param))
-        else:
-            write_lossless(target, TRANSFORMS[rung.kind](_ground_truth(bench, item, n), rung.param), item.fps)
+    else:
+        for item in items:
+            _build_item(plan, rung, item, folder / f"{item.id}.mp4")
     rung_record_path(plan.results, rung).write_text(json.dumps(_record(plan, rung, items), indent=1) + "\n")
     return True
+
+
+def _build_item(plan: BuildPlan, rung: Rung, item: Item, target: Path) -> None:
+    """One item of a rung made from the benchmark's own videos (ground truth or driving)."""
+    bench, n = plan.bench, plan.n(item)
+    if rung.kind == "driving":
+        width, height = load_image(bench.path(item.portrait)).shape[1::-1]
+        frames = read_video(_driving_video(bench, item), list(range(n)))
+        write_lossless(target, resize_frames(frames, width, height), item.fps)
+    elif rung.kind == "crf":  # the codec loss is the degradation: written by the benchmark's own H.264 writer
+        write_video(target, _ground_truth(bench, item, n), item.fps, crf=int(rung.param))
+    else:
+        write_lossless(target, TRANSFORMS[rung.kind](_ground_truth(bench, item, n), rung.param), item.fps)
 
 
 def _build_warp(plan: BuildPlan, rung: Rung, items: list[Item]) -> None:
