@@ -40,9 +40,10 @@ def markdown(report) -> str:  # noqa: ANN001 - ValidationReport
     frames = f"first {report.frames} frames of each item" if report.frames else "every frame"
     lines = ["# ExprBench metric validation", "",
              f"Benchmark `{report.bench}`, {len(report.items)} items ({', '.join(report.items)}), {frames}; "
-             f"{len(report.rung_methods)} rung outputs scored with `exprbench eval` in "
-             f"{report.seconds.get('total', 0.0):.0f} s (build {report.seconds.get('build', 0.0):.0f} s, "
-             f"eval {report.seconds.get('eval', 0.0):.0f} s).", "",
+             f"{len(report.rung_methods)} rung outputs scored with `exprbench eval` (building them took "
+             f"{report.seconds.get('build', 0.0):.0f} s and scoring {report.seconds.get('eval', 0.0):.0f} s; "
+             f"this run {report.seconds.get('total', 0.0):.0f} s, {report.seconds.get('reused', 0.0):.0f} "
+             f"rungs reused).", "",
              f"Each ladder's rungs go from best (first) to worst. `spearman` is the direction-aware rank "
              f"correlation between rung order and the rung's mean value (1 = perfect); `pairs` counts adjacent "
              f"rungs ordered strictly right, per item and face. A metric passes a ladder at spearman >= "

@@ -68,7 +68,7 @@ class ValidationReport:
     bench: str
     items: list[str]
     frames: int | None
-    seconds: dict[str, float]
+    seconds: dict[str, float]  # total: this run; build, eval: summed over the rungs when they were made; reused
     unavailable: dict[str, str] = field(default_factory=dict)
     rung_methods: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # expected metrics eval wrote no value for
@@ -119,7 +119,8 @@ def _scored(eval_dir: Path, record: dict) -> bool:
 
 
 def _evaluate_rung(bench: Benchmark, out: Path, job: RungJob, frames: int | None, workers: int, rebuilt: bool,
-                   progress: bool) -> Path:
+                   progress: bool) -> tuple[Path, bool]:
+    """The rung's eval folder, and whether it was scored now (False: a finished eval was reused)."""
     from exprbench.evaluate import EvalOptions, evaluate
 
     rung, items = job.rung, job.items
@@ -127,14 +128,14 @@ def _evaluate_rung(bench: Benchmark, out: Path, job: RungJob, frames: int | None
     record = {**json.loads(lad.rung_record_path(out / "results", rung).read_text()), "metrics": list(job.metrics)}
     if not rebuilt and _scored(eval_dir, record):
         log.info("validate: %s already scored, reused", rung.method)
-        return eval_dir
+        return eval_dir, False
     if eval_dir.exists():
         shutil.rmtree(eval_dir)
     options = EvalOptions(items=[i.id for i in items], allow_short=frames is not None, workers=workers,
                           metrics=job.metrics)
     evaluate(bench.root, out / "results", rung.method, eval_dir, options, progress=progress)
     (eval_dir / "validate.json").write_text(json.dumps(record, indent=1) + "\n")
-    return eval_dir
+    return eval_dir, True
 
 
 def _set_metric_table(summaries: list[dict], key: str, mode: str) -> np.ndarray:
@@ -247,20 +248,30 @@ def validate(bench_root: str | Path, out: str | Path, *, items: list[str] | None
                                      "ladders, cross items for identity)")
     plan = lad.BuildPlan(bench=bench, results=out / "results", work=out / "work", frames=frames)
     rungs = _rung_plan(selected, chosen, bench)
-    seconds = {"build": 0.0, "eval": 0.0}
+    times_path = out / "rung-times.json"  # what each rung took when it was made, for the report of a rerun
+    times = json.loads(times_path.read_text()) if times_path.is_file() else {}
     eval_dirs: dict[str, Path] = {}
     unavailable: dict[str, str] = {}
+    reused = 0
     for method, job in rungs.items():
         t0 = time.perf_counter()
         rebuilt = lad.build_rung(plan, job.rung, job.items)
         t1 = time.perf_counter()
-        eval_dirs[method] = _evaluate_rung(bench, out, job, frames, workers, rebuilt, progress)
-        seconds["build"] += t1 - t0
-        seconds["eval"] += time.perf_counter() - t1
+        eval_dirs[method], scored = _evaluate_rung(bench, out, job, frames, workers, rebuilt, progress)
+        t2 = time.perf_counter()
+        if rebuilt or scored:
+            entry = times.setdefault(method, {"build": 0.0, "eval": 0.0})
+            entry["build"] = t1 - t0 if rebuilt else entry["build"]
+            entry["eval"] = t2 - t1
+            times_path.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
+        else:
+            reused += 1
         unavailable.update(json.loads((eval_dirs[method] / "summary.json").read_text()).get("unavailable", {}))
-        log.info("validate: %s (%d items) build %.1fs eval %.1fs", method, len(job.items), t1 - t0,
-                 time.perf_counter() - t1)
+        log.info("validate: %s (%d items) build %.1fs eval %.1fs", method, len(job.items), t1 - t0, t2 - t1)
     scores, missing = judge(selected, eval_dirs)
+    seconds = {"build": sum(times.get(m, {}).get("build", 0.0) for m in rungs),
+               "eval": sum(times.get(m, {}).get("eval", 0.0) for m in rungs),
+               "reused": float(reused)}
     report = ValidationReport(scores=scores, identity=_identity(eval_dirs), bench=bench.name,
                               items=[i.id for i in chosen], frames=frames, seconds=seconds,
                               unavailable=unavailable, rung_methods=list(rungs), missing=missing)

@@ -63,6 +63,7 @@ def test_rerun_reuses_scored_rungs(run, bench, monkeypatch):
     monkeypatch.setattr(exprbench.evaluate, "evaluate", refuse)
     again = validate(bench, out, items=[ITEM], frames=FRAMES, ladders=["blur", "lag"])
     assert again.frame().equals(first.frame())
+    assert again.seconds["reused"] == len(first.rung_methods) and again.seconds["eval"] == first.seconds["eval"] > 0
 
 
 def test_unknown_ladder_is_a_one_line_error(bench, tmp_path):
