@@ -54,5 +54,6 @@ def validate_cmd(bench: Path | None, sample: bool, out: Path, items: str, all_it
     for entry in report.missing:
         click.echo(f"not checked (eval wrote no value): {entry}")
     click.echo(f"{len(report.failures)} of {len(report.scores)} metric/ladder checks fail; "
-               f"{report.seconds['total']:.0f} s; wrote {out / 'validation.csv'}, {out / 'validation.md'}, "
+               f"{report.seconds['total']:.0f} s this run ({report.seconds['reused']:.0f} of "
+               f"{len(report.rung_methods)} rungs reused); wrote {out / 'validation.csv'}, {out / 'validation.md'}, "
                f"{out / 'validation.png'}")
