@@ -12,6 +12,7 @@ Rung videos (except the H.264 CRF rungs, whose codec loss is the degradation) ar
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -23,7 +24,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from exprbench.benchmark.manifest import Benchmark, Item
+from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, Item
 from exprbench.errors import InputError
 from exprbench.video import load_image, read_video, write_video
 
@@ -247,8 +248,11 @@ def rung_items(rung: Rung, items: list[Item], bench: Benchmark) -> list[Item]:
 
 
 def _record(plan: BuildPlan, rung: Rung, items: list[Item]) -> dict:
+    """What a rung's videos are made of: another benchmark, item set, frame budget or seed rebuilds it."""
+    manifest = hashlib.sha256((plan.bench.root / MANIFEST_NAME).read_bytes()).hexdigest()
     return {"method": rung.method, "kind": rung.kind, "param": rung.param, "frames": plan.frames,
-            "items": sorted(i.id for i in items), "shuffle_seed": SHUFFLE_SEED, "noise_seed": NOISE_SEED}
+            "items": sorted(i.id for i in items), "shuffle_seed": SHUFFLE_SEED, "noise_seed": NOISE_SEED,
+            "bench": str(plan.bench.root.resolve()), "manifest_sha256": manifest}
 
 
 def rung_record_path(results: Path, rung: Rung) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exprbench import __version__
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.errors import InputError
 from exprbench.protocol import PROTOCOL
@@ -125,7 +126,8 @@ def _evaluate_rung(bench: Benchmark, out: Path, job: RungJob, frames: int | None
 
     rung, items = job.rung, job.items
     eval_dir = out / "eval" / rung.method
-    record = {**json.loads(lad.rung_record_path(out / "results", rung).read_text()), "metrics": list(job.metrics)}
+    record = {**json.loads(lad.rung_record_path(out / "results", rung).read_text()), "metrics": list(job.metrics),
+              "exprbench": __version__, "protocol": PROTOCOL.version}  # a changed eval scores it again
     if not rebuilt and _scored(eval_dir, record):
         log.info("validate: %s already scored, reused", rung.method)
         return eval_dir, False
