@@ -66,3 +66,15 @@ def test_identity_check_counts_faces_against_the_band():
     assert check.in_band and check.faces_in_band == (2, 3, 1)
     assert not IdentityCheck(0.91, 0.98, (0.81, 0.90)).in_band
     assert not IdentityCheck(math.nan, 0.98, (0.81, 0.90)).in_band  # no value is no evidence
+
+
+def test_set_metrics_are_read_per_split_from_each_rung_summary():
+    from exprbench.validate.run import _set_metric_table
+
+    def summary(single, multi):
+        return {"splits": {"single": {"self": {"metrics": {"fid@v2": {"value": single}}}},
+                           "multi": {"self": {"metrics": {"fid@v2": {"value": multi}}}, "cross": {"metrics": {}}}}}
+
+    table = _set_metric_table([summary(1.0, 2.0), summary(3.0, None), {"splits": {}}], "fid@v2", "self")
+    np.testing.assert_array_equal(table, [[2.0, 1.0], [np.nan, 3.0], [np.nan, np.nan]])  # splits sorted: multi, single
+    assert score_ladder("fid@v2", "blur", "self", "lower", ["a", "b", "c"], table).spearman == pytest.approx(1.0)
