@@ -16,6 +16,7 @@ from exprbench.cli.leaderboard_cmd import leaderboard_cmd
 from exprbench.cli.prepare_cmd import prepare_cmd
 from exprbench.cli.protocol_cmd import protocol_cmd
 from exprbench.cli.score_cmd import score_cmd
+from exprbench.cli.validate_cmd import validate_cmd
 from exprbench.cli.video_cmd import probe_cmd
 
 
@@ -38,6 +39,7 @@ cli.add_command(demo_cmd)
 cli.add_command(leaderboard_cmd)
 cli.add_command(score_cmd)
 cli.add_command(anchors_cmd)
+cli.add_command(validate_cmd)
 
 
 def main() -> None:
