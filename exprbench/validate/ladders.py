@@ -43,7 +43,7 @@ class Rung:
     """
 
     method: str
-    kind: str  # gt, blur, noise, crf, shift, lag, frozen, shuffle, warp, driving
+    kind: str  # gt, blur, noise, crf, shift, lag, frozen, shuffle, warp, driving, driving-lag
     param: float = 0.0
     label: str = ""
 
@@ -68,6 +68,13 @@ def _rung(kind: str, value: float, unit: str = "") -> Rung:
 
 def _warp(strength: float) -> Rung:
     return Rung(f"warp-{strength:g}", "warp", float(strength), f"warp strength {strength:g}")
+
+
+DRIVING = Rung("driving", "driving", 0.0, "driving video (wrong person)")
+
+
+def _driving_lag(k: int) -> Rung:
+    return DRIVING if k == 0 else Rung(f"driving-lag-{k}", "driving-lag", float(k), f"driving video lag {k}")
 
 
 STRENGTHS = (1.0, 0.75, 0.5, 0.25, 0.0)  # best first
@@ -96,7 +103,10 @@ LADDERS: tuple[Ladder, ...] = (
            "the last fraction f of the frames frozen on the frame before them (f = 1: frame 0 throughout)"),
     Ladder("shuffle", "self", tuple(_rung("shuffle", f) for f in (0, 0.25, 0.5, 1)), TIME_METRICS,
            "a seeded fraction f of the frames permuted among themselves (every chosen frame moves)"),
-    Ladder("identity", "cross", (_warp(1.0), Rung("driving", "driving", 0.0, "driving video (wrong person)")),
+    Ladder("lag", "cross", tuple(_driving_lag(k) for k in (0, 2, 4, 8)), ("aed", "apd", "mae", "motion"),
+           "the driving video itself as the output (perfect relative motion), lagged by k frames: the one "
+           "cross-mode ladder whose pose, expression and gaze truth is known exactly (a 2D warp's pose is not)"),
+    Ladder("identity", "cross", (_warp(1.0), DRIVING),
            ("csim",), "the driving video itself, resized to the portrait: perfect motion, wrong person"),
 )
 
@@ -242,7 +252,7 @@ def rung_items(rung: Rung, items: list[Item], bench: Benchmark) -> list[Item]:
     """The items a rung applies to: warp all; driving cross items with one driver; the rest self items."""
     if rung.kind == "warp":
         return list(items)
-    if rung.kind == "driving":
+    if rung.kind in ("driving", "driving-lag"):
         return [i for i in items if i.mode == "cross" and _driving_video(bench, i) is not None]
     return [i for i in items if i.mode == "self"]
 
@@ -288,10 +298,10 @@ def build_rung(plan: BuildPlan, rung: Rung, items: list[Item]) -> bool:
 def _build_item(plan: BuildPlan, rung: Rung, item: Item, target: Path) -> None:
     """One item of a rung made from the benchmark's own videos (ground truth or driving)."""
     bench, n = plan.bench, plan.n(item)
-    if rung.kind == "driving":
+    if rung.kind in ("driving", "driving-lag"):
         width, height = load_image(bench.path(item.portrait)).shape[1::-1]
-        frames = read_video(_driving_video(bench, item), list(range(n)))
-        write_lossless(target, resize_frames(frames, width, height), item.fps)
+        frames = resize_frames(read_video(_driving_video(bench, item), list(range(n))), width, height)
+        write_lossless(target, lag(frames, int(rung.param)) if rung.kind == "driving-lag" else frames, item.fps)
     elif rung.kind == "crf":  # the codec loss is the degradation: written by the benchmark's own H.264 writer
         write_video(target, _ground_truth(bench, item, n), item.fps, crf=int(rung.param))
     else:

@@ -89,6 +89,8 @@ def _tick(label: str) -> str:
     """A short axis label for a rung: its parameter, or what it is."""
     if label == "ground truth":
         return "gt"
+    if label.startswith("driving video lag"):
+        return f"lag {label.split(' ')[-1]}"
     if label.startswith("driving"):
         return "driving"
     return label.split(" ")[-1]

@@ -85,5 +85,7 @@ def test_shared_level_zero_rungs_have_one_name():
             methods.setdefault(rung.method, set()).add((rung.kind, rung.param))
     assert all(len(v) == 1 for v in methods.values())  # one name, one recipe
     assert methods["gt"] == {("gt", 0.0)} and methods["warp-0"] == {("warp", 0.0)}
-    firsts = {ld.name: ld.rungs[0].method for ld in lad.LADDERS if ld.name not in ("strength", "identity")}
-    assert set(firsts.values()) == {"gt"}
+    firsts = {(ld.name, ld.mode): ld.rungs[0].method for ld in lad.LADDERS if ld.name not in ("strength", "identity")}
+    assert {m for (_, mode), m in firsts.items() if mode == "self"} == {"gt"}
+    # cross mode: the driving video itself is both the identity ladder's wrong person and the lag ladder's rung 0
+    assert firsts[("lag", "cross")] == "driving" and methods["driving"] == {("driving", 0.0)}
