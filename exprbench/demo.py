@@ -29,8 +29,10 @@ class DemoReport:
 
 
 def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[str], None] = print,
-             workers: int = 1) -> DemoReport:
-    """Run the whole pipeline on the sample; ``publish`` also copies the leaderboard there."""
+             workers: int = 1, validate: bool = False) -> DemoReport:
+    """Run the whole pipeline on the sample; ``publish`` also copies the leaderboard there; ``validate``
+    also runs ``exprbench validate`` on the mini benchmark (its reduced sample set, about 10 CPU-minutes)
+    so the leaderboard's "Can these numbers be trusted?" section has a report."""
     from baselines import generate_items, get_adapter
     from exprbench.anchors import ANCHOR_METHOD, anchors_name, write_anchors
     from exprbench.benchmark import load_benchmark
@@ -92,8 +94,22 @@ def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[
             step("store the benchmark's ranking anchors", bench.root / anchors_name(),
                  lambda target=target: f"from {write_anchors(bench, target).name}")
 
+    validation = None
+    if validate:
+        from exprbench.validate import SAMPLE_FRAMES, SAMPLE_ITEMS
+        from exprbench.validate import validate as run_validation
+
+        def check_metrics() -> str:
+            report = run_validation(bench.root, out / "validation", items=list(SAMPLE_ITEMS), frames=SAMPLE_FRAMES,
+                                    workers=workers)
+            failed = [s for s in report.scores if not s.passed]
+            return f"{len(report.scores) - len(failed)} of {len(report.scores)} metric/ladder checks pass"
+
+        step("validate the metrics on controlled ladders", out / "validation", check_metrics)
+        validation = out / "validation" / "validation.csv"
+
     def publish_board() -> str:
-        board = build_leaderboard(runs, out / "leaderboard", run_by="make demo")
+        board = build_leaderboard(runs, out / "leaderboard", run_by="make demo", validation=validation)
         if publish is not None:
             target = Path(publish)
             target.mkdir(parents=True, exist_ok=True)

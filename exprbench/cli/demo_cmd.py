@@ -14,9 +14,12 @@ from exprbench.demo import run_demo
 @click.option("--publish", type=click.Path(file_okay=False, path_type=Path),
               help="Also copy the published leaderboard here (e.g. leaderboard/).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Parallel processes for curation and eval.")
-def demo_cmd(out: Path, publish: Path | None, workers: int) -> None:
+@click.option("--validate", is_flag=True, help="Also validate the metrics (exprbench validate, ~10 CPU-minutes) "
+                                                "and put the report on the leaderboard page.")
+def demo_cmd(out: Path, publish: Path | None, workers: int, validate: bool) -> None:
     """Curate the sample Multi-Expr, prepare the mini ExprBench, generate static and warp, evaluate, publish."""
-    report = run_demo(out, publish=publish, say=lambda line: click.echo(line, err=True), workers=workers)
+    report = run_demo(out, publish=publish, say=lambda line: click.echo(line, err=True), workers=workers,
+                      validate=validate)
     click.echo(f"demo finished in {report.seconds / 60:.1f} min; outputs:")
     for name, seconds, where in report.steps:
         click.echo(f"  {name:40s} {seconds:6.0f} s  {where}")
