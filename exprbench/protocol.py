@@ -470,8 +470,10 @@ class RankingRule:
     min_items_for_ci: int = 3
     significance: str = ("per metric, a 95% percentile interval of the split mean by bootstrap over items; "
                          "between two methods, the paired bootstrap (the same resampled items for both) of the "
-                         "score difference. Methods whose paired interval contains 0 share a rank (a tie); "
-                         "with fewer than min_items_for_ci items no interval is computed and the order is "
+                         "score difference. A method's rank is 1 + the number of methods significantly better "
+                         "than it (their paired interval excludes 0), so methods whose interval contains 0 can "
+                         "share a rank (a tie) and a third method never changes whether two others tie; with "
+                         "fewer than min_items_for_ci items no interval is computed and the order is "
                          "the point estimate's, labelled untested")
 
 
