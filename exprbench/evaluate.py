@@ -444,11 +444,13 @@ def _config(bench: Benchmark, results: Path, method: str, options: EvalOptions) 
 
 
 def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str | Path,
-             options: EvalOptions | None = None, progress: bool = False) -> dict:
+             options: EvalOptions | None = None, progress: bool = False, warn_unranked: bool = True) -> dict:
     """Score ``results/<method>/<item>.mp4`` on the benchmark; write per_item.csv, summary.json, config.json.
 
     Returns the summary. Raises a one-line error if results are missing or malformed (unless
-    ``keep_going``), or if a metric named in ``require`` is unavailable.
+    ``keep_going``), or if a metric named in ``require`` is unavailable. ``warn_unranked=False``: no
+    warning that a benchmark without anchors gives unranked runs (for scores that are never ranked,
+    e.g. the rungs of ``exprbench validate``).
     """
     from exprbench.metrics import get_metric
     from exprbench.metrics.base import resolve_device
@@ -544,7 +546,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     if damaged:
         log.warning("%d result video(s) have decoder errors (damaged files, concealed by the decoder; their scores "
                     "are unreliable): %s", len(damaged), ", ".join(f"{k} ({v})" for k, v in damaged.items()))
-    frame = attach(frame, summary, _benchmark_anchors(bench, method))
+    frame = attach(frame, summary, _benchmark_anchors(bench, method if warn_unranked else ANCHOR_METHOD))
     out.mkdir(parents=True, exist_ok=True)
     write_tables(out, frame, summary)
     _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,

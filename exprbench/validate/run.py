@@ -135,7 +135,7 @@ def _evaluate_rung(bench: Benchmark, out: Path, job: RungJob, frames: int | None
         shutil.rmtree(eval_dir)
     options = EvalOptions(items=[i.id for i in items], allow_short=frames is not None, workers=workers,
                           metrics=job.metrics)
-    evaluate(bench.root, out / "results", rung.method, eval_dir, options, progress=progress)
+    evaluate(bench.root, out / "results", rung.method, eval_dir, options, progress=progress, warn_unranked=False)
     (eval_dir / "validate.json").write_text(json.dumps(record, indent=1) + "\n")
     return eval_dir, True
 
