@@ -546,7 +546,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     if damaged:
         log.warning("%d result video(s) have decoder errors (damaged files, concealed by the decoder; their scores "
                     "are unreliable): %s", len(damaged), ", ".join(f"{k} ({v})" for k, v in damaged.items()))
-    frame = attach(frame, summary, _benchmark_anchors(bench, method if warn_unranked else ANCHOR_METHOD))
+    frame = attach(frame, summary, _benchmark_anchors(bench, warn=warn_unranked and method != ANCHOR_METHOD))
     out.mkdir(parents=True, exist_ok=True)
     write_tables(out, frame, summary)
     _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
@@ -561,14 +561,15 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     return summary
 
 
-def _benchmark_anchors(bench: Benchmark, method: str) -> dict | None:
-    """The benchmark's anchors; without them (or with stale ones) the run is scored but cannot be ranked."""
+def _benchmark_anchors(bench: Benchmark, warn: bool) -> dict | None:
+    """The benchmark's anchors; without them (or with stale ones) the run is scored but cannot be ranked.
+    ``warn``: say so when there are none (not for the static eval the anchors are made from)."""
     try:
         anchors = load_anchors(bench)
     except InputError as exc:
         log.warning("%s; this run will be listed unranked", exc)
         return None
-    if anchors is None and method != ANCHOR_METHOD:  # a static eval is where anchors come from
+    if anchors is None and warn:
         log.warning("%s has no %s: the leaderboard will list this run unranked (run 'exprbench anchors --bench "
                     "%s' once)", bench.root, anchors_name(), bench.root)
     return anchors
