@@ -178,11 +178,22 @@ def shuffle(frames: np.ndarray, fraction: float, seed: int = SHUFFLE_SEED) -> np
 
 
 def resize_frames(frames: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Frames at ``width`` x ``height``: the largest centred crop of that aspect, then a bicubic resize, so a
+    face is scaled, never squashed (a squashed face changes its blendshapes and pose, measured: the driving
+    video stretched to the portrait's aspect scored AED 0.062 against itself, close to static's 0.072)."""
     from PIL import Image
 
     if frames.shape[1:3] == (height, width):
         return frames.copy()
-    return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.BICUBIC)) for f in frames])
+    h, w = frames.shape[1:3]
+    if w * height > h * width:  # too wide: crop the sides
+        cw = round(h * width / height)
+        frames = frames[:, :, (w - cw) // 2:(w - cw) // 2 + cw]
+    else:
+        ch = round(w * height / width)
+        frames = frames[:, (h - ch) // 2:(h - ch) // 2 + ch]
+    return np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(f)).resize((width, height), Image.BICUBIC))
+                     for f in frames])
 
 
 TRANSFORMS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
