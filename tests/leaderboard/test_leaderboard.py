@@ -218,7 +218,7 @@ def test_truth_ranks_above_static(board):
             if (split, mode) != ("multi", "cross"):
                 assert truth["rank"] == "1" and static["rank"] == "2", (split, mode)
     for split, mode in (("single", "self"), ("multi", "self"), ("single", "cross")):
-        assert float(rows[(split, mode, "truth")]["score"]) > 0.7
+        assert float(rows[(split, mode, "truth")]["score"]) > 0.6
     # multi/cross has no ground truth: "truth" returns the side-by-side driving clip, whose layout is not the
     # composite portrait's, so the portrait's left face is never found. It scores the floor on every ranked
     # metric (lost), which puts the frozen portrait above it: a lost face can only lower a standing.
@@ -259,7 +259,7 @@ def test_static_is_the_zero_of_its_own_anchors(board):
             if all(f[f"{m.name}_coverage"] == "1" for f in mine):
                 assert r[f"{m.name}_norm"] == "0", (split, mode, m.name)
                 checked += 1
-    assert checked == 16, "PSNR, SSIM, LPIPS, LMD, MAE (self) and AED, APD, MAE (cross) in both splits"
+    assert checked == 14, "PSNR, SSIM, LPIPS, LMD, MAE (self) and AED, APD (cross; gaze is not ranked there) in both splits"
 
 
 def test_without_anchors_runs_are_listed_not_ranked(eval_runs, tmp_path):
