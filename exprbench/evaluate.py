@@ -290,8 +290,8 @@ def _face_row(item: Item, faces: _Faces, j: int, n: int, options: EvalOptions) -
     """The face-analysis metrics of face ``j``: value and frame coverage of each (``K``, ``K_coverage``)."""
     from exprbench.metrics import get_metric
 
-    track = faces.generated.present()[:n, faces.gen_track[j]] if faces.gen_track[j] is not None else None
-    present = track if track is not None else np.zeros(n, bool)
+    track = faces.gen_track[j]
+    present = faces.generated.present()[:n, track] if track is not None else np.zeros(n, bool)
     row = {"item_id": item.id, "split": item.split, "mode": item.mode, "face": j, "n_faces": item.n_faces,
            "frames": n, "matched": bool(present.any()), "coverage": float(present.mean()) if n else 0.0}
     for name in _selected(options, FACE_METRICS, item.mode):
@@ -377,16 +377,11 @@ def _metric_block(group: pd.DataFrame, key: str) -> dict:
     frame-weighted coverage and how many faces fall below the protocol's coverage floor."""
     values = group[key].to_numpy(dtype=np.float64)
     finite = values[~np.isnan(values)]
-    cov_col = f"{key}_coverage"
-    if cov_col in group:
-        cover = group[cov_col].to_numpy(dtype=np.float64)
-        frames = group["frames"].to_numpy(dtype=np.float64) if "frames" in group else np.ones(len(group))
-        coverage = float((cover * frames).sum() / frames.sum()) if frames.sum() else 0.0
-        lost = int((cover < PROTOCOL.coverage.min_coverage).sum())
-    else:  # a row without frame coverage (an eval partial of an older format is never read, see eval_resume)
-        coverage, lost = float(finite.size / len(values)), int(np.isnan(values).sum())
+    cover = group[f"{key}_coverage"].to_numpy(dtype=np.float64)
+    frames = group["frames"].to_numpy(dtype=np.float64)
     return {"value": float(finite.mean()) if finite.size else None, "n": int(finite.size),
-            "coverage": coverage, "faces_lost": lost}
+            "coverage": float((cover * frames).sum() / frames.sum()) if frames.sum() else 0.0,
+            "faces_lost": int((cover < PROTOCOL.coverage.min_coverage).sum())}
 
 
 def _summarise(frame: pd.DataFrame, set_scores: dict, unavailable: dict, errors: dict, n_items: dict,
