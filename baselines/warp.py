@@ -1,11 +1,12 @@
 """``warp``: a classical landmark-driven baseline that runs on any CPU and animates any number of faces.
 
-Method (version ``warp-2``), per face, with MediaPipe's 478 landmarks (x, y in pixels, z in the same
+Method (version ``warp-3``), per face, with MediaPipe's 478 landmarks (x, y in pixels, z in the same
 units as x):
 
 1. Reference frame: the driving frame whose 52 blendshapes are closest (L1) to the portrait face's
    (``anchor_frame``). Motion is relative to it, so the portrait keeps its own expression where the
-   driver shows the most similar one; in self mode that is frame 0, the portrait itself.
+   driver shows the most similar one; in self mode it is frame 0, the portrait itself (decided on the
+   pixels since warp-3: the blendshape match alone once picked frame 21 of the two-person clip).
 2. Expression and head motion are separated: every driving frame is aligned to the reference with the
    3D similarity (Umeyama, least squares) fitted on ``STABLE_POINTS``, landmarks on the rigid upper
    face and nose that expressions barely move. Aligned landmarks minus the reference's are the
@@ -39,6 +40,7 @@ randomness.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +51,7 @@ from baselines.mesh import Mesh, warp_region
 from exprbench.errors import InputError
 from exprbench.video import VideoWriter, load_image
 
-WARP_VERSION = "warp-2"
+WARP_VERSION = "warp-3"
 STABLE_POINTS = [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1,  # midline: forehead, nose bridge, nose tip
                  127, 356, 234, 454, 162, 389, 21, 251, 54, 284, 103, 332, 67, 297, 109, 338,  # temples, upper oval
                  33, 133, 263, 362,  # eye corners
@@ -82,16 +84,22 @@ def to_pixels(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(landmarks, np.float64) * np.array([width, height, width])
 
 
-def anchor_frame(driving_blendshapes: np.ndarray, portrait_blendshapes: np.ndarray | None) -> int:
+def anchor_frame(driving_blendshapes: np.ndarray, portrait_blendshapes: np.ndarray | None,
+                 portrait_is_first_frame: bool = False) -> int:
     """The driving frame whose expression is closest to the portrait's (L1 over the 52 blendshapes).
 
     Why: motion is transferred relative to this frame, so the portrait shows its own expression exactly
     when the driver shows the most similar one, and the driver's expression changes are added from
     there. Relative to frame 0 instead, a portrait that smiles driven by a clip that starts frowning
-    would end up with both expressions at once. In self mode the portrait is driving frame 0, so that
-    frame is chosen. Without blendshapes (portrait face unreadable), the first frame with the face.
+    would end up with both expressions at once. When the portrait is the driving video's first frame
+    (self mode; ``portrait_is_first_frame``, decided on the pixels), that frame is the reference: the
+    blendshapes of a still image and of the same picture as a video frame differ by about 0.02
+    (MediaPipe's VIDEO-mode filtering), which once picked frame 21 of the two-person clip and shifted
+    a head at frame 0. Without blendshapes (portrait face unreadable), the first frame with the face.
     """
     present = ~np.isnan(driving_blendshapes[:, 0])
+    if portrait_is_first_frame and present[0]:
+        return 0
     if portrait_blendshapes is None or np.isnan(portrait_blendshapes).any():
         return int(np.argmax(present))
     distance = np.abs(driving_blendshapes - portrait_blendshapes).mean(axis=1)
@@ -265,7 +273,8 @@ class WarpAdapter:
                 continue
             landmarks, blendshapes = driving[i]
             source = to_pixels(found.landmarks[0, track], width, height)
-            anchor = anchor_frame(blendshapes, found.blendshapes[0, track])
+            anchor = anchor_frame(blendshapes, found.blendshapes[0, track],
+                                  _is_first_frame(portrait, job.driving_multi or job.driving[i]))
             motion, linear, shift, missing = driving_motion(landmarks, anchor)
             if self.strength != 1.0:  # at 1 nothing is recomputed, so full strength stays bit-identical
                 centre = landmarks[anchor, STABLE_POINTS].mean(axis=0)
@@ -284,6 +293,15 @@ class WarpAdapter:
                     warp_region(frame, frame, mesh, targets[min(t, len(targets) - 1)])
                 writer.write(frame)
         return MethodOutput(path, notes=notes, details={"faces_animated": len(faces), "anchor_frames": anchors})
+
+
+def _is_first_frame(portrait: np.ndarray, driving: Path) -> bool:
+    """Whether the portrait is the driving video's first frame (self mode): same size and within 2 levels on
+    average (a lossy re-encode of the same picture stays well under it; another picture does not)."""
+    from exprbench.video import read_video
+
+    first = read_video(driving, [0])[0]
+    return first.shape == portrait.shape and float(np.abs(first.astype(np.int16) - portrait).mean()) < 2.0
 
 
 register_adapter("warp", lambda config: WarpAdapter(strength=config.get("strength", 1.0)))

@@ -1,4 +1,4 @@
-"""The warp strength knob: 0 is exactly static, 1 is warp-2 unchanged, in between moves part of the way."""
+"""The warp strength knob: 0 is exactly static, 1 is warp-3 unchanged, in between moves part of the way."""
 
 from __future__ import annotations
 
