@@ -59,3 +59,18 @@ def test_strength_0_is_static_bit_for_bit_and_half_is_between(bench, cpu_results
     moved_half = np.abs(half[-1] - still[-1]).mean()
     moved_full = np.abs(full[-1] - still[-1]).mean()
     assert 0.1 * moved_full < moved_half < 0.95 * moved_full
+
+
+def test_self_mode_reference_is_frame_zero_even_when_another_frame_matches_closer():
+    """warp-3: a still image and the same picture as a video frame get blendshapes about 0.02 apart, so
+    the closest-expression rule alone can pick a later frame; the pixels decide instead."""
+    from baselines.warp import anchor_frame
+
+    rng = np.random.default_rng(0)
+    driving = rng.uniform(0, 1, (30, 52))
+    portrait = driving[0] + 0.02
+    driving[21] = portrait + 0.001  # closer in blendshapes than frame 0
+    assert anchor_frame(driving, portrait) == 21
+    assert anchor_frame(driving, portrait, portrait_is_first_frame=True) == 0
+    driving[0] = np.nan  # the face is not found in frame 0: fall back to the expression match
+    assert anchor_frame(driving, portrait, portrait_is_first_frame=True) == 21
