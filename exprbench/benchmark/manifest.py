@@ -181,8 +181,9 @@ def load_benchmark(root: str | Path) -> Benchmark:
                       description=data.get("description", ""))
     for item in items:
         for rel in [item.portrait, *(item.driving or []), item.driving_multi, item.ground_truth]:
-            if rel is not None and not bench.path(rel).is_file():
-                raise InputError(bench.path(rel), f"is named by item {item.id} but does not exist")
+            if rel is not None and not bench.path(rel).is_file():  # repr: a name may hold any character
+                raise InputError(manifest, f"item {item.id} names {rel!r}, which is not a file in the benchmark "
+                                           "folder")
         if item.driving is not None and len(item.driving) != item.n_faces:
             raise InputError(manifest, f"item {item.id} has {item.n_faces} faces but {len(item.driving)} driving videos")
         if item.rate != bench.rate:
@@ -202,8 +203,10 @@ def _check_counts(manifest: Path, data: dict) -> None:
         if type(value) is not int:
             raise InputError(manifest, f"{where} must be a whole number of frames, got {value!r}", "write e.g. 50, not 50.0")
     for where, value in [("fps", data["fps"])] + [(f"items/{i}/fps", raw["fps"]) for i, raw in enumerate(data["items"])]:
-        if not math.isfinite(value):
-            raise InputError(manifest, f"{where} must be a finite frame rate, got {value!r}")
+        try:
+            exact_rate(value)
+        except ValueError:
+            raise InputError(manifest, f"{where} must be a positive frame rate, got {value!r}") from None
 
 
 def _check_boxes(manifest: Path, item: Item, portrait: Path) -> None:

@@ -64,7 +64,7 @@ def test_bad_manifests(mini, tmp_path, edit, message):
 def test_missing_media_and_bad_json(mini, tmp_path):
     root = _copy_bench(mini, tmp_path)
     (root / mini.items[0].portrait).unlink()
-    with pytest.raises(InputError, match="is named by item .* but does not exist"):
+    with pytest.raises(InputError, match="item .* names .*, which is not a file in the benchmark folder"):
         load_benchmark(root)
     (root / "manifest.json").write_text("{not json")
     with pytest.raises(InputError, match="is not valid JSON"):
