@@ -262,6 +262,7 @@ class WarpAdapter:
         notes: list[str] = []
         faces: list[tuple[Mesh, np.ndarray]] = []
         anchors: list[int | None] = []
+        first_frame_of: dict[Path, bool] = {}
         for i in range(job.n_faces):
             track = pairing.mapping[i]
             anchors.append(None)
@@ -273,8 +274,10 @@ class WarpAdapter:
                 continue
             landmarks, blendshapes = driving[i]
             source = to_pixels(found.landmarks[0, track], width, height)
-            anchor = anchor_frame(blendshapes, found.blendshapes[0, track],
-                                  _is_first_frame(portrait, job.driving_multi or job.driving[i]))
+            source_video = job.driving_multi or job.driving[i]
+            if source_video not in first_frame_of:  # one decode per driving video, not per face
+                first_frame_of[source_video] = _is_first_frame(portrait, source_video)
+            anchor = anchor_frame(blendshapes, found.blendshapes[0, track], first_frame_of[source_video])
             motion, linear, shift, missing = driving_motion(landmarks, anchor)
             if self.strength != 1.0:  # at 1 nothing is recomputed, so full strength stays bit-identical
                 centre = landmarks[anchor, STABLE_POINTS].mean(axis=0)

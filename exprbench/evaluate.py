@@ -20,6 +20,7 @@ import math
 import os
 import platform
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -526,12 +527,8 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
                     "value": score.value, "network": score.network, "n_generated": score.n_generated,
                     "n_reference": score.n_reference, "warnings": list(score.warnings)}
 
-    n_items: dict[tuple[str, str], int] = {}
-    for item in items:
-        n_items[(item.split, item.mode)] = n_items.get((item.split, item.mode), 0) + 1
-    in_benchmark: dict[tuple[str, str], int] = {}
-    for item in bench.items:
-        in_benchmark[(item.split, item.mode)] = in_benchmark.get((item.split, item.mode), 0) + 1
+    n_items = Counter((item.split, item.mode) for item in items)
+    in_benchmark = Counter((item.split, item.mode) for item in bench.items)
     summary = _summarise(frame, set_scores, unavailable, errors, n_items, in_benchmark)
     summary.update({"method": method, "benchmark": bench.name, "benchmark_sha256": benchmark_sha256(bench),
                     "timings": {k: float(sum(o.timings.get(k, 0.0) for o in outcomes))
