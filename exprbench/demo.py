@@ -114,6 +114,8 @@ def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[
             target = Path(publish)
             target.mkdir(parents=True, exist_ok=True)
             for item in (out / "leaderboard").iterdir():
+                if item.name.startswith(".exprbench"):  # the builder's bookkeeping (exprbench.outdir), not content
+                    continue
                 dest = target / item.name
                 if item.is_dir():
                     shutil.copytree(item, dest, dirs_exist_ok=True)

@@ -8,7 +8,7 @@ the parent waits for queued work. Here each worker
 - asks the kernel to SIGKILL it when its parent dies (Linux ``prctl(PR_SET_PDEATHSIG)``); elsewhere
   a daemon thread polls ``getppid`` every 0.2 s and exits;
 - exits at once if the parent is already gone by the time it starts (the race prctl leaves);
-- ignores SIGINT: the parent handles Ctrl-C, terminates the workers (``stop_workers``) and keeps
+- ignores SIGINT: the parent handles Ctrl-C, kills the workers (``stop_workers``) and keeps
   what finished.
 """
 
@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
@@ -49,20 +50,24 @@ def init_worker(parent: int) -> None:
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
 
 
-def worker_pool(workers: int) -> ProcessPoolExecutor:
-    """A spawn-context pool whose workers die with this process (see the module docstring)."""
+def worker_pool(workers: int, initializer: Callable[[int], None] = init_worker) -> ProcessPoolExecutor:
+    """A spawn-context pool whose workers die with this process (see the module docstring).
+
+    ``initializer`` receives this process's pid and must call :func:`init_worker` with it (a pool that
+    needs more per-worker setup wraps it)."""
     import multiprocessing as mp
 
-    return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=init_worker,
+    return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=initializer,
                                initargs=(os.getpid(),))
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued work and terminate the workers now (Ctrl-C): nothing waits for running items."""
+    """Cancel queued work and kill the workers now (Ctrl-C): nothing waits for running items, whose
+    work is redone on resume."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor exposes no public handle
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
-            process.terminate()
+            process.kill()
     for process in processes:
         process.join(timeout=1.0)

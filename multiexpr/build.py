@@ -11,27 +11,37 @@ per library (``_worker_init``), so N workers use N cores and not N times N threa
   instance started for the build. Workers write straight into the output folder, so on a cluster it must
   be on a shared filesystem, and ``multiexpr`` must be importable on every node.
 
-Resume: a source whose completion marker exists is not run again. At-least-once execution plus
-deterministic names and a deterministic consolidation make reruns produce the same bytes.
+Resume: a source whose completion marker exists, and whose file still has the content hash the marker
+recorded, is not run again; a source whose content changed is redone, and the state and clips of a source
+that changed or disappeared are removed before consolidation. At-least-once execution plus deterministic
+names and a deterministic consolidation make reruns produce the same bytes.
+
+Safety (``exprbench.outdir``): the output folder is locked for the whole build (a second build into it
+fails at once, naming the first one's pid), a folder holding other files is refused unless ``force``, and
+only files the build wrote are ever deleted. Local workers die with the parent (``exprbench.workers``) and
+ignore Ctrl-C: the parent stops them at the first Ctrl-C, keeps every finished source and raises
+:class:`BuildInterrupted` (rerun to resume).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import as_completed
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 
-from exprbench.errors import InputError
+from exprbench.errors import ExprBenchError, InputError
+from exprbench.workers import init_worker, stop_workers, worker_pool
+from exprbench.outdir import OutputFolder, claim
 from multiexpr.captioning import load_captioner
 from multiexpr.config import BuildConfig, EngineConfig
-from multiexpr.output import check_or_write_run_config, consolidate
-from multiexpr.pipeline import done_dir, process_source
-from multiexpr.sources import Source, discover
+from multiexpr.output import COMMAND, check_or_write_run_config, consolidate
+from multiexpr.pipeline import WORK, done_dir, parts_dir, process_source
+from multiexpr.sources import Source, content_sha256, discover
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +59,16 @@ THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPEN
                                       "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 
 
-def _worker_init() -> None:
-    """One core per worker: the engine, not the libraries, provides the parallelism.
+class BuildInterrupted(ExprBenchError):
+    """Ctrl-C: the workers were stopped; finished sources are kept and a rerun resumes."""
+
+    exit_code = 130
+
+
+def _worker_init(parent_pid: int | None = None) -> None:
+    """Die with the parent, leave Ctrl-C to it, and use one core.
+
+    One core per worker: the engine, not the libraries, provides the parallelism.
 
     Math libraries that size their thread pools from the core count would otherwise start one thread
     per core in every worker (N workers x N threads on N cores). The variables are also passed to the
@@ -58,8 +76,8 @@ def _worker_init() -> None:
     directly because they may already be loaded. MediaPipe's XNNPACK runs the landmarker on the calling
     thread here, and the build's own decoding uses one thread (``multiexpr.decode``).
     """
-    import os
-
+    if parent_pid is not None:
+        init_worker(parent_pid)
     os.environ.update(THREAD_ENV)
     import cv2
     import torch
@@ -80,7 +98,7 @@ def by_size(sources: list[Source]) -> list[Source]:
     return sorted(sources, key=lambda s: (-size(s), s.name))
 
 
-def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: int) -> Iterable[dict]:
+def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: int) -> Iterator[dict]:
     if workers <= 1:
         for source in pending:
             yield process_source(source, config, str(out))
@@ -88,7 +106,7 @@ def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: i
     saved = {k: os.environ.get(k) for k in THREAD_ENV}
     os.environ.update(THREAD_ENV)  # inherited by the spawned workers before they import anything
     try:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init)
+        pool = worker_pool(workers, _worker_init)
         futures = [pool.submit(process_source, s, config, str(out)) for s in by_size(pending)]
     finally:
         for key, value in saved.items():
@@ -96,9 +114,13 @@ def _run_local(pending: list[Source], config: BuildConfig, out: Path, workers: i
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    with pool:
+    try:
         for future in as_completed(futures):
             yield future.result()
+    except BaseException:  # Ctrl-C (or the consumer closing us): stop now, not after the queue drains
+        stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_ray(pending: list[Source], config: BuildConfig, out: Path, workers: int, address: str | None
@@ -117,7 +139,7 @@ def _run_ray(pending: list[Source], config: BuildConfig, out: Path, workers: int
 
     @ray.remote(num_cpus=1)
     def run(source: Source) -> dict:
-        _worker_init()
+        _worker_init(None)
         return process_source(source, config, str(out))
 
     try:
@@ -130,14 +152,68 @@ def _run_ray(pending: list[Source], config: BuildConfig, out: Path, workers: int
             ray.shutdown()
 
 
-def build(input_path: str | Path, out: str | Path, config: BuildConfig | None = None,
+def _source_hash(source: Source) -> str:
+    """The content hash resume compares with the marker ("" when the entry cannot be read)."""
+    if source.problem:
+        return ""
+    try:
+        return content_sha256(source.path)
+    except OSError:
+        return ""
+
+
+def _marker(out: Path, source_id: str) -> dict:
+    try:
+        return json.loads((done_dir(out) / f"{source_id}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _forget(folder: OutputFolder, source_ids: Iterable[str], keep_clips: set[str]) -> None:
+    """Remove the resume state and clips of sources that changed or disappeared (clips another kept source
+    also produced, i.e. an identical file under another name, stay)."""
+    out = folder.path
+    for source_id in source_ids:
+        clips = set(_marker(out, source_id).get("clips", [])) - keep_clips
+        for rel in sorted(clips):
+            (out / rel).unlink(missing_ok=True)
+        for path in (done_dir(out) / f"{source_id}.json", parts_dir(out) / f"{source_id}.clips.parquet",
+                     parts_dir(out) / f"{source_id}.rejects.parquet"):
+            path.unlink(missing_ok=True)
+
+
+def _resume_state(folder: OutputFolder, sources: list[Source]) -> set[str]:
+    """Source ids whose committed result is still valid; the state of every other committed source is removed."""
+    done = done_dir(folder.path)
+    committed = {p.stem for p in done.glob("*.json")} if done.exists() else set()
+    by_id = {s.source_id: s for s in sources}
+    valid = set()
+    for source_id in committed & set(by_id):
+        recorded = _marker(folder.path, source_id).get("content_sha256")
+        if recorded is not None and recorded == _source_hash(by_id[source_id]):
+            valid.add(source_id)
+        else:
+            log.warning("%s: changed since it was processed; processing it again", by_id[source_id].name)
+    gone = committed - set(by_id)
+    if gone:
+        log.warning("%d processed source(s) are no longer in the input; their clips are removed", len(gone))
+    keep = {c for i in valid for c in _marker(folder.path, i).get("clips", [])}
+    _forget(folder, sorted(committed - valid), keep)
+    return valid
+
+
+def build(input_path: str | Path | None, out: str | Path, config: BuildConfig | None = None,
           engine: EngineConfig | None = None, *, root: str | Path | None = None, video_column: str | None = None,
-          force: bool = False, limit: int | None = None,
+          force: bool = False, limit: int | None = None, sample: bool = False, license: str = "unknown",
           progress: Callable[[int, int, dict], None] | None = None) -> BuildResult:
     """Curate ``input_path`` (a folder of videos or a CSV/JSONL manifest) into ``out``.
 
+    ``sample`` composes the embedded sample corpus (``multiexpr.sample``) into ``out/.work`` and curates it.
     ``limit`` processes at most that many pending sources and stops without consolidating (used to
     build in slices; a later call finishes the job). ``progress(done, total, marker)`` is called per source.
+    ``force`` writes into a folder holding other files, or rebuilds one built with another configuration.
+    ``license`` is the dataset card's ``license`` (an SPDX-style id such as ``cc-by-4.0``; the sources'
+    licence is the user's to state).
     """
     started = time.perf_counter()
     config = config or BuildConfig()
@@ -145,26 +221,40 @@ def build(input_path: str | Path, out: str | Path, config: BuildConfig | None = 
     out = Path(out)
     if config.captioner and not config.caption_prompt:
         config = replace(config, caption_prompt=load_captioner(config.captioner).prompt)
-    base, sources = discover(input_path, root=root, video_column=video_column)
-    inputs = {"input": str(input_path), "root": str(base), "video_column": video_column}
-    check_or_write_run_config(out, config, inputs, force)
-    finished = {p.stem for p in done_dir(out).glob("*.json")} if done_dir(out).exists() else set()
-    pending = [s for s in sources if s.source_id not in finished]
-    skipped = len(sources) - len(pending)
-    todo = pending if limit is None else pending[:limit]
-    log.info("%d sources: %d already done, %d to process (%s engine, %d workers)", len(sources), skipped,
-             len(todo), engine.engine, engine.workers)
-    if engine.engine == "local":
-        results = _run_local(todo, config, out, engine.workers)
-    elif engine.engine == "ray":
-        results = _run_ray(todo, config, out, engine.workers, engine.ray_address)
-    else:
-        raise InputError(None, f"unknown engine {engine.engine!r}", "use local or ray")
-    for count, marker in enumerate(results, 1):
-        if progress is not None:
-            progress(skipped + count, len(sources), marker)
-    stats: dict = {}
-    if limit is None or len(todo) == len(pending):
-        stats = consolidate(out, config, [s.source_id for s in sources])
+    if sample == (input_path is not None):
+        raise InputError(None, "give either an input or sample=True")
+    if input_path is not None:
+        discover(input_path, root=root, video_column=video_column, exclude=out)  # bad input fails before out is touched
+    with claim(out, COMMAND, force=force) as folder:
+        folder.record(f"{WORK}/")
+        if sample:
+            from multiexpr.sample import compose_sample
+
+            input_path = compose_sample(out / WORK / "sample_sources")
+        _, sources = discover(input_path, root=root, video_column=video_column, exclude=out)
+        inputs = {"input": "(embedded sample)" if sample else str(input_path), "video_column": video_column}
+        check_or_write_run_config(folder, config, inputs, force)
+        finished = _resume_state(folder, sources)
+        pending = [s for s in sources if s.source_id not in finished]
+        skipped = len(sources) - len(pending)
+        todo = pending if limit is None else pending[:limit]
+        log.info("%d sources: %d already done, %d to process (%s engine, %d workers)", len(sources), skipped,
+                 len(todo), engine.engine, engine.workers)
+        if engine.engine == "local":
+            results = _run_local(todo, config, out, engine.workers)
+        else:
+            results = _run_ray(todo, config, out, engine.workers, engine.ray_address)
+        count = 0
+        try:
+            for count, marker in enumerate(results, 1):
+                if progress is not None:
+                    progress(skipped + count, len(sources), marker)
+        except KeyboardInterrupt:
+            results.close()  # stops and reaps the workers
+            raise BuildInterrupted(f"{out}: interrupted; {skipped + count} of {len(sources)} sources are finished "
+                                   "and kept (rerun the same command to resume)") from None
+        stats: dict = {}
+        if limit is None or len(todo) == len(pending):
+            stats = consolidate(folder, config, [s.source_id for s in sources], license=license)
     return BuildResult(out=out, stats=stats, processed=len(todo), skipped=skipped,
                        seconds=time.perf_counter() - started)

@@ -46,8 +46,8 @@ def _parse_params(config_file: Path | None, params: tuple[str, ...]) -> BuildCon
             raise InputError(None, f"--param {key}: {raw!r} is not a {type(default).__name__}") from None
     try:
         return BuildConfig.from_dict(values)
-    except ValueError as exc:
-        raise InputError(config_file, str(exc)) from None
+    except (TypeError, ValueError) as exc:
+        raise InputError(config_file, str(exc), "see `multiexpr params`") from None
 
 
 @cli.command()
@@ -64,25 +64,31 @@ def _parse_params(config_file: Path | None, params: tuple[str, ...]) -> BuildCon
               help="JSON file of build parameters (or a previous run_config.json).")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Override one parameter (repeatable).")
 @click.option("--captioner", default=None, metavar="MODULE:FACTORY", help="Caption clips with this Captioner.")
-@click.option("--force", is_flag=True, help="Rebuild an output that was built with another configuration.")
+@click.option("--license", "license_id", default="unknown", show_default=True, metavar="ID",
+              help="Licence of the sources, written to the dataset card (e.g. cc-by-4.0).")
+@click.option("--force", is_flag=True,
+              help="Rebuild an output that was built with another configuration, or write into a non-empty "
+                   "folder the build did not create (only files the build writes are replaced or deleted).")
 def build(input_path: Path | None, out: Path, sample: bool, workers: int, engine: str, ray_address: str | None,
           root: Path | None, video_column: str | None, config_file: Path | None, params: tuple[str, ...],
-          captioner: str | None, force: bool) -> None:
+          captioner: str | None, license_id: str, force: bool) -> None:
     """Curate INPUT (a folder of videos, or a CSV/JSONL list with a video column) into --out.
 
-    Rerun the same command after an interruption: finished sources are skipped and the output is
-    identical to an uninterrupted run.
+    Rerun the same command after an interruption (Ctrl-C stops at once, keeping finished sources):
+    finished sources whose files are unchanged are skipped and the output is identical to an
+    uninterrupted run.
     """
     from multiexpr.build import build as run_build
-    from multiexpr.sample import compose_sample
 
     if sample == (input_path is not None):
         raise InputError(None, "give either INPUT or --sample", "e.g. multiexpr build --sample --out demo")
     config = _parse_params(config_file, params)
     if captioner:
         config = dataclasses.replace(config, captioner=captioner)
-    if sample:
-        input_path = compose_sample(out / "sample_sources")
+    try:
+        engine_config = EngineConfig(engine=engine, workers=workers, ray_address=ray_address)
+    except ValueError as exc:
+        raise InputError(None, f"--workers/--engine: {exc}") from None
     show = not progress_disabled()
 
     def progress(done: int, total: int, marker: dict) -> None:
@@ -90,8 +96,8 @@ def build(input_path: Path | None, out: Path, sample: bool, workers: int, engine
             click.echo(f"[{done}/{total}] {marker['source']}: {marker['accepted']} of {marker['candidates']} "
                        f"candidate clips kept ({marker['seconds']:.1f} s)", err=True)
 
-    result = run_build(input_path, out, config, EngineConfig(engine=engine, workers=workers, ray_address=ray_address),
-                       root=root, video_column=video_column, force=force, progress=progress)
+    result = run_build(input_path, out, config, engine_config, root=root, video_column=video_column, force=force,
+                       sample=sample, license=license_id, progress=progress)
     stats = result.stats
     drops = {f"{stage}/{reason}": n for stage, e in stats["stages"].items() for reason, n in e["dropped"].items()}
     click.echo(f"{stats['accepted']} clips from {stats['sources']} sources ({result.skipped} already done) "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 
 PIPELINE_VERSION = "multiexpr-build-v2"  # v2: face-count pre-pass, no identity embeddings
@@ -82,6 +83,26 @@ class BuildConfig:
     captioner: str = ""  # "module:attribute" of a Captioner; "" disables captioning
     caption_prompt: str = ""  # recorded from the captioner
 
+    def __post_init__(self) -> None:
+        """Typed validation: a wrong type or an impossible value fails here, naming the parameter, instead
+        of a build that exits 0 with zero clips. Integers given for float parameters become floats (JSON
+        has one number type), so the hash of ``out_fps=25`` and ``out_fps=25.0`` is the same."""
+        for f in dataclasses.fields(self):
+            value, kind = getattr(self, f.name), type(f.default)
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, f.name, float(value))
+            elif type(value) is not kind:
+                raise ValueError(f"build parameter {f.name}={value!r} is not of type {kind.__name__}")
+            value = getattr(self, f.name)
+            if kind is float and not math.isfinite(value):
+                raise ValueError(f"build parameter {f.name}={value!r} is not a finite number")
+            check = LIMITS.get(f.name)
+            if check is not None and not check[0](value):
+                raise ValueError(f"build parameter {f.name}={value!r} is out of range: must be {check[1]}")
+        if self.max_faces < self.min_faces:
+            raise ValueError(f"build parameter max_faces={self.max_faces} is below min_faces={self.min_faces}: "
+                             "no clip could pass the face count")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -99,6 +120,54 @@ class BuildConfig:
         return cls(**values)
 
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
+MASK_RULES = ("ellipse-in-box-v1",)
+
+
+def _positive(v: float) -> bool:
+    return v > 0
+
+
+def _non_negative(v: float) -> bool:
+    return v >= 0
+
+
+def _fraction(v: float) -> bool:
+    return 0 <= v <= 1
+
+
+# parameter -> (test, the rule in words); parameters not listed accept any value of their type
+LIMITS = {
+    "scene_threshold": (_positive, "> 0"),
+    "scene_min_len_frames": (lambda v: v >= 1, ">= 1"),
+    "scene_downscale_width": (lambda v: v >= 16, ">= 16"),
+    "max_clip_s": (_positive, "> 0"),
+    "prepass_fps": (_non_negative, ">= 0 (0 disables the pre-pass)"),
+    "prepass_min_fraction": (_fraction, "between 0 and 1"),
+    "analysis_fps": (_positive, "> 0"),
+    "max_faces": (lambda v: 1 <= v <= 16, "between 1 and 16"),
+    "identity_every": (_non_negative, ">= 0"),
+    "detect_min_face_px": (_non_negative, ">= 0"),
+    "min_faces": (lambda v: 1 <= v <= 16, "between 1 and 16"),
+    "min_presence": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "min_face_px": (_non_negative, ">= 0"),
+    "max_iou": (_fraction, "between 0 and 1"),
+    "sharpness_crop_px": (lambda v: v >= 8, ">= 8"),
+    "min_sharpness": (_non_negative, ">= 0"),
+    "min_blendshape_std": (_non_negative, ">= 0"),
+    "min_landmark_motion": (_non_negative, ">= 0"),
+    "min_pose_std_deg": (_non_negative, ">= 0"),
+    "min_frames_25fps": (lambda v: v >= 2, ">= 2"),
+    "out_fps": (lambda v: 0 < v <= 240, "in (0, 240]"),
+    "out_crf": (lambda v: 0 <= v <= 51, "between 0 and 51 (x264)"),
+    "out_preset": (lambda v: v in X264_PRESETS, "one of " + ", ".join(X264_PRESETS)),
+    "mask_rule": (lambda v: v in MASK_RULES, "one of " + ", ".join(MASK_RULES)),
+    "mask_scale": (_positive, "> 0"),
+    "rows_per_shard": (lambda v: v >= 1, ">= 1"),
+}
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """How the build runs; never affects the output bytes, so not hashed."""
@@ -106,3 +175,9 @@ class EngineConfig:
     engine: str = "local"  # "local" (process pool) or "ray"
     workers: int = 1
     ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            raise ValueError(f"engine {self.engine!r} is not local or ray")
+        if type(self.workers) is not int or self.workers < 1:
+            raise ValueError(f"workers={self.workers!r} must be a whole number >= 1")

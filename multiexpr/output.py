@@ -9,6 +9,12 @@ Layout (``OUT/``)::
     run_config.json                     every parameter, its hash, package and asset versions
     README.md                           dataset card (loads with ``datasets.load_dataset(OUT)``)
     .work/                              per-source parts and completion markers (resume state)
+    .exprbench-output.json              what the build wrote here (``exprbench.outdir``); plus its lock files
+
+Publishing: everything hidden (``.work/``, ``.exprbench*``) is build state, not data. Upload with
+``HfApi().upload_folder(folder_path=OUT, repo_type="dataset", ignore_patterns=UPLOAD_IGNORE)`` or
+``huggingface-cli upload REPO OUT . --repo-type dataset --exclude ".work/*" --exclude ".exprbench*"``;
+the card says the same.
 
 Consolidation reads every part, keeps one row per ``clip_id`` (identical files under two names give the
 same ids: the first source name wins, the others become ``duplicate`` rejects), sorts rows by ``clip_id``
@@ -27,10 +33,20 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+import re
+
 from exprbench.errors import ExprBenchError
+from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
+from exprbench.outdir import OutputFolder
 from multiexpr import schema
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
-from multiexpr.pipeline import done_dir, parts_dir, write_atomic, write_table_atomic
+from multiexpr.pipeline import WORK, done_dir, parts_dir, write_atomic, write_table_atomic
+
+COMMAND = "multiexpr build"
+# glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
+UPLOAD_IGNORE = [f"{WORK}/*", *_BOOKKEEPING_IGNORE]
+# private names of encodes a kill interrupted (CutStage: clips/.<clip_id>.<pid>.mp4 and the writer's parts)
+_PRIVATE_CLIP = re.compile(r"^\.[0-9a-f]{20}\.\d+\.mp4")
 
 PACKAGES = ("exprbench", "mediapipe", "scenedetect", "av", "decord", "numpy", "opencv-python", "pyarrow", "datasets",
             "ray")
@@ -62,8 +78,9 @@ def run_config_payload(config: BuildConfig, inputs: dict) -> dict:
             "inputs": inputs, "packages": _versions(), "assets": _assets()}
 
 
-def check_or_write_run_config(out: Path, config: BuildConfig, inputs: dict, force: bool) -> None:
+def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs: dict, force: bool) -> None:
     """Refuse an existing output built with another configuration (unless ``force``: then start over)."""
+    out = folder.path
     path = out / "run_config.json"
     if path.exists():
         previous = json.loads(path.read_text())
@@ -74,19 +91,22 @@ def check_or_write_run_config(out: Path, config: BuildConfig, inputs: dict, forc
                     f"{out}: was built with another configuration (config hash {previous.get('config_hash')}, "
                     f"now {config.hash()}; changed: {', '.join(changed) or 'pipeline version'}) "
                     "(use a new --out, or --force to rebuild it from scratch)")
-            clear_output(out)
-    out.mkdir(parents=True, exist_ok=True)
+            clear_output(folder)
+    folder.record("run_config.json", f"{WORK}/")
     write_atomic(path, (json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n").encode())
 
 
-def clear_output(out: Path) -> None:
-    """Remove what a build writes (never the user's other files)."""
-    import shutil
-
-    for sub in ("data", "clips", ".work"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    for name in ("rejects.parquet", "stats.json", "README.md", "run_config.json"):
-        (out / name).unlink(missing_ok=True)
+def clear_output(folder: OutputFolder) -> None:
+    """Remove what a build wrote (the manifest's files and the clips its markers name), never other files."""
+    done = done_dir(folder.path)
+    clips = set()
+    for marker in done.glob("*.json") if done.exists() else []:
+        try:
+            clips.update(json.loads(marker.read_text()).get("clips", []))
+        except (OSError, ValueError):
+            continue
+    folder.record(*sorted(clips))
+    folder.clear()
 
 
 def _read_parts(out: Path, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
@@ -94,8 +114,14 @@ def _read_parts(out: Path, ids: list[str], kind: str, table_schema: pa.Schema) -
     return pa.concat_tables(tables) if tables else table_schema.empty_table()
 
 
-def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
-    """Write shards, rejects, stats and the card from the committed parts of ``source_ids``."""
+def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str], license: str = "unknown") -> dict:
+    """Write shards, rejects, stats and the card from the committed parts of ``source_ids``.
+
+    Afterwards the folder holds exactly this build's files: shards, clips and files an earlier build
+    wrote and this one did not (a stale shard, the clip of a removed source) are deleted, and so are the
+    private partial files of killed encodes; nothing else is touched.
+    """
+    out = folder.path
     ids = sorted(source_ids)
     clips = _read_parts(out, ids, "clips", schema.CLIPS)
     clips, duplicates = drop_duplicates(clips)
@@ -109,15 +135,13 @@ def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
     for k in range(n_shards):
         name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
         wanted.add(name)
+        folder.record(f"data/{name}")
         write_table_atomic(clips.slice(k * per, per), data / name)
-    for stale in data.glob("*.parquet"):
-        if stale.name not in wanted:
-            stale.unlink()
+    folder.record("rejects.parquet", "stats.json", "README.md", *clips.column("video").to_pylist())
     write_table_atomic(rejects, out / "rejects.parquet")
-    for leftover in (out / "clips").glob(".*"):  # private names of encodes a kill interrupted (CutStage)
-        leftover.unlink()
-    for leftover in (out / "clips").glob("*.part"):
-        leftover.unlink()
+    for leftover in (out / "clips").glob(".*"):  # we hold the lock: no other build is encoding here
+        if _PRIVATE_CLIP.match(leftover.name):
+            leftover.unlink()
     stats = aggregate_stats(out, ids)
     stats["accepted"] = clips.num_rows
     stats["stages"]["dedupe"] = {"in": clips.num_rows + duplicates.num_rows, "out": clips.num_rows,
@@ -125,7 +149,8 @@ def consolidate(out: Path, config: BuildConfig, source_ids: list[str]) -> dict:
                                  "seconds": 0.0}
     stats["shards"] = sorted(wanted)
     write_atomic(out / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
-    write_atomic(out / "README.md", dataset_card(config, stats).encode())
+    write_atomic(out / "README.md", dataset_card(config, stats, license).encode())
+    folder.remove_stale()
     return stats
 
 
@@ -176,28 +201,42 @@ def aggregate_stats(out: Path, ids: list[str]) -> dict:
     return totals
 
 
-def dataset_card(config: BuildConfig, stats: dict) -> str:
-    """A Hugging Face dataset card: YAML header (configs, features) and the curation rules in words."""
+def card_metadata(license: str = "unknown") -> dict:
+    """The card's YAML header: configs, licence, task category, tags and the features of both configs
+    (from the fixed Arrow schemas, so the Hub's viewer and ``datasets`` agree with the Parquet files)."""
+    import datasets
+
+    def features(table_schema: pa.Schema) -> list:
+        return datasets.DatasetInfo(features=datasets.Features.from_arrow_schema(table_schema))._to_yaml_dict()[
+            "features"]
+
+    return {
+        "license": license,
+        "task_categories": ["image-to-video"],
+        "tags": ["video", "multi-person", "facial-expression", "portrait-animation"],
+        "pretty_name": "Multi-Expr-style multi-face expression clips",
+        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": "data/train-*.parquet"}]},
+                    {"config_name": "rejects", "data_files": [{"split": "train", "path": "rejects.parquet"}]}],
+        "dataset_info": [{"config_name": "default", "features": features(schema.CLIPS)},
+                         {"config_name": "rejects", "features": features(schema.REJECTS)}],
+    }
+
+
+def dataset_card(config: BuildConfig, stats: dict, license: str = "unknown") -> str:
+    """A Hugging Face dataset card: YAML header (configs, licence, features) and the curation rules in words."""
+    import yaml
+
     drops = "\n".join(f"| {stage} | {e['in']} | {e['out']} | "
                       f"{', '.join(f'{r}: {n}' for r, n in sorted(e['dropped'].items())) or '-'} |"
                       for stage, e in stats["stages"].items())
     params = "\n".join(f"| `{k}` | `{v!r}` |" for k, v in config.to_dict().items())
+    header = yaml.safe_dump(card_metadata(license), sort_keys=False, default_flow_style=False)
+    licence_note = ("The licence of the clips is that of their sources; this build was not told it "
+                    "(`license: unknown`; set it with `multiexpr build --license ID`)." if license == "unknown"
+                    else f"Licence as declared by whoever ran the build: `{license}` (that of the sources).")
+    excludes = " ".join(f'--exclude "{p}"' for p in UPLOAD_IGNORE)
     return f"""---
-configs:
-- config_name: default
-  data_files:
-  - split: train
-    path: data/train-*.parquet
-- config_name: rejects
-  data_files:
-  - split: train
-    path: rejects.parquet
-tags:
-- video
-- multi-person
-- facial-expression
-- portrait-animation
----
+{header}---
 
 # Multi-Expr-style multi-face expression clips
 
@@ -214,7 +253,12 @@ package and model versions.
   needed to load the table.
 - Masks: not stored per pixel; use rule `{config.mask_rule}` (ellipse inscribed in the box grown by
   `mask_scale`={config.mask_scale}); `multiexpr.masks.face_mask(box, h, w, scale)` renders it.
-- Rejected candidates and their reasons: `rejects.parquet` (config `rejects`).
+- Rejected candidates and their reasons: `rejects.parquet` (config `rejects`); `detail` names sources
+  relative to the input root, never by absolute path.
+- {licence_note}
+- Publishing: `.work/` (resume state) and `.exprbench*` (build bookkeeping) are not data; leave them out:
+  `huggingface-cli upload REPO . . --repo-type dataset {excludes}` from this folder, or
+  `HfApi().upload_folder(..., ignore_patterns=multiexpr.output.UPLOAD_IGNORE)`.
 
 ## Curation
 

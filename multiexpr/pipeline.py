@@ -9,7 +9,9 @@ This is the unit of work both engines schedule. Per source it writes, in order:
    from scratch, and because every name is deterministic a redo overwrites rather than duplicates.
 
 Unexpected failures inside a stage become a reject (``stage_error``) so one bad file never stops a
-million-video build; they are logged with the source name.
+million-video build; they are logged with the source name. A reject's ``detail`` never holds an absolute
+local path (``local_detail``): the dataset is meant to be shared, and the source is named relative to the
+input root. The marker also records the source's ``content_sha256``, which resume checks (``build``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -60,6 +63,20 @@ def write_table_atomic(table, path: Path) -> None:  # noqa: ANN001 - pyarrow.Tab
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     os.replace(tmp, path)
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:'\",()]+/)+([^\s/:'\",()]+)")
+
+
+def local_detail(text: str, source: Source, out: Path) -> str:
+    """``text`` with the source's absolute path replaced by its name, the output folder's by nothing, and
+    any other absolute path shortened to its file name."""
+    for path in sorted({source.path, str(Path(source.path).resolve())}, key=len, reverse=True):
+        text = text.replace(path, source.name)
+    for folder in sorted({str(out), str(Path(out).resolve())}, key=len, reverse=True):
+        if os.path.isabs(folder):
+            text = text.replace(folder + os.sep, "")
+    return _ABSOLUTE.sub(r"\1", text)
 
 
 @dataclass
@@ -108,6 +125,9 @@ class Pipeline:
             log.warning("%s: stage %s failed: %s: %s", task.source.name if isinstance(task, SourceTask)
                         else task.source.source.name, stage.name, type(exc).__name__, exc)
             result = f"stage_error: {type(exc).__name__}: {exc}"
+        if isinstance(result, str):
+            source = task.source if isinstance(task, SourceTask) else task.source.source
+            result = local_detail(result, source, self.out)
         reason = result if isinstance(result, str) else None
         counter.record(stage.name, time.perf_counter() - start, reason)
         return result
@@ -151,7 +171,8 @@ class Pipeline:
         write_table_atomic(schema.table(rows, schema.CLIPS), parts / f"{source.source_id}.clips.parquet")
         write_table_atomic(schema.table(rejects, schema.REJECTS), parts / f"{source.source_id}.rejects.parquet")
         n_frames = len(task.timestamps) if task.timestamps is not None else 0
-        marker = {"source": source.name, "source_id": source.source_id, "source_frames": n_frames,
+        marker = {"source": source.name, "source_id": source.source_id, "content_sha256": task.sha256,
+                  "clips": sorted(row["video"] for row in rows), "source_frames": n_frames,
                   "source_seconds": float(task.info.duration) if task.info else 0.0,
                   "candidates": len(candidates), "accepted": len(rows), "stages": counter.as_dict(),
                   "seconds": time.perf_counter() - started}

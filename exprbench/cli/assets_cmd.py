@@ -60,12 +60,20 @@ def fetch_assets(names: tuple[str, ...], fetch_all: bool, offline: bool) -> None
 @assets.command("verify")
 @click.argument("names", nargs=-1)
 def verify_assets(names: tuple[str, ...]) -> None:
-    """Re-hash cached assets against the registry."""
-    bad = 0
+    """Re-hash cached assets against the registry.
+
+    Fails (exit 3) when an asset is corrupt, or missing while needed: a NAME given on the command line,
+    or an asset of the default group. Missing optional and web-only assets (FID, FVD weights) are listed
+    but do not fail.
+    """
+    bad, missing = 0, []
     for a in _selected(names, fetch_all=True):
         path = cache_path(a)
         if not path.is_file():
-            click.echo(f"missing  {a.name}")
+            needed = bool(names) or "default" in a.groups
+            if needed:
+                missing.append(a.name)
+            click.echo(f"missing  {a.name}" + ("" if needed else " (optional)"))
             continue
         try:
             check_file(a, path)
@@ -73,5 +81,8 @@ def verify_assets(names: tuple[str, ...]) -> None:
         except ExprBenchError as exc:
             bad += 1
             click.echo(f"BAD      {a.name}: {exc}")
-    if bad:
-        raise AssetError(f"{bad} cached asset(s) failed verification; delete them and fetch again")
+    if bad or missing:
+        problems = ([f"{bad} cached asset(s) failed verification (delete them and fetch again)"] if bad else []) + (
+            [f"{len(missing)} needed asset(s) missing: {', '.join(missing)} (get them with 'exprbench assets "
+             f"fetch{''.join(' ' + n for n in names)}', or put the files in $EXPRBENCH_ASSET_DIR)"] if missing else [])
+        raise AssetError("; ".join(problems))

@@ -30,20 +30,24 @@ def _versions(values: tuple[str, ...]) -> dict[str, str]:
               help="Version of a method whose run folder has no run.json saying it (repeatable).")
 @click.option("--run-by", default=None, help="Who ran the evaluations, for runs whose run.json does not say.")
 @click.option("--paper", "paper", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The paper's Table 1 CSV (default: leaderboard/paper_table1.csv of this repository).")
+              help="The paper's Table 1 CSV (default: the copy shipped with the package).")
 @click.option("--no-paper", is_flag=True, help="Leave the paper's Table 1 rows out.")
 @click.option("--no-plots", is_flag=True, help="Skip the matplotlib plots.")
 @click.option("--validation", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="validation.csv from 'exprbench validate', shown in the page's 'Can these numbers be trusted?' "
                    "section (without it the section says validation was not run).")
+@click.option("--force", is_flag=True,
+              help="Write into a non-empty --out that no leaderboard build created (same-named files are "
+                   "replaced; no other file is deleted).")
 def leaderboard_cmd(runs: tuple[Path, ...], more_runs: tuple[Path, ...], out: Path, method_versions: tuple[str, ...],
                     run_by: str | None, paper: Path | None, no_paper: bool, no_plots: bool,
-                    validation: Path | None) -> None:
+                    validation: Path | None, force: bool) -> None:
     """Merge eval output folders into OUT: exprbench-v2-{single,multi}.csv, per-face and pairs CSVs, page and plots.
 
     Rows are scored against the benchmark's anchors and ranked by paired bootstrap (ties shown as ties);
     runs without anchors, with other benchmark content or with missing items are listed unranked, with
-    the reason.
+    the reason. OUT holds only what leaderboard builds wrote unless --force; a rebuild deletes only
+    files an earlier build wrote.
 
     Method version and run-by come from each folder's run.json ({"method_version": ..., "run_by": ...})
     when present, else from --method-version / --run-by, else the toolkit version and "unknown".
@@ -55,7 +59,7 @@ def leaderboard_cmd(runs: tuple[Path, ...], more_runs: tuple[Path, ...], out: Pa
         raise click.UsageError("--paper and --no-paper exclude each other")
     table = None if no_paper else (paper or PAPER_TABLE)
     result = build_leaderboard(folders, out, method_versions=_versions(method_versions), run_by=run_by,
-                               paper_table=table, plots=not no_plots, validation=validation)
+                               paper_table=table, plots=not no_plots, validation=validation, force=force)
     for name, count in result.rows.items():
         click.echo(f"{out / name}: {count} rows")
     click.echo(f"open {out / 'index.html'} ({len(result.files)} files written)")

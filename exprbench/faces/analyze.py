@@ -125,7 +125,7 @@ class _Collector:
         for row, vector in self.identity_rows.items():
             identity[row] = vector
         counts = np.bincount(raw, minlength=len(self.tracker.tracks))
-        short = counts[raw] < self.min_track_frames
+        short = counts[raw] < min(self.min_track_frames, n_frames)  # no track outlasts the clip (1-frame videos)
         if short.any():
             for frame, box in zip(frames[short], boxes_from_landmarks(found.landmarks[short], self.width, self.height)):
                 skipped.append(SkippedFace(int(frame), TOO_SHORT, tuple(round(float(v), 1) for v in box)))
@@ -133,7 +133,7 @@ class _Collector:
         skipped.sort(key=lambda s: s.frame)
         if not len(frames):
             return empty_tracks(n_frames, fps, self.width, self.height, skipped=skipped, **extra)
-        order = [i for i in self.tracker.left_to_right() if counts[i] >= self.min_track_frames]
+        order = [i for i in self.tracker.left_to_right() if counts[i] >= min(self.min_track_frames, n_frames)]
         column = np.full(len(self.tracker.tracks), -1, np.int64)
         column[order] = np.arange(len(order))
         return assemble_tracks(found, frames, column[raw], identity, n_frames, len(order), fps, self.width,

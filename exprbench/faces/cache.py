@@ -65,11 +65,13 @@ def load(key: str):
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             arrays = {name: data[name] for name in _ARRAYS}
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("%s: unreadable face-analysis cache entry (%s); recomputing", path, exc)
+        return FaceTracks(n_frames=meta["n_frames"], fps=meta["fps"], width=meta["width"], height=meta["height"],
+                          track_ids=meta["track_ids"], **arrays, **FaceTracks._from_meta(meta))
+    # any damage: truncated or zero-byte (EOFError), not a zip (BadZipFile), a missing array or key, bad JSON,
+    # or metadata of the wrong shape. A cache is never a reason to fail: recompute and overwrite.
+    except Exception as exc:  # noqa: BLE001
+        log.warning("%s: unreadable face-analysis cache entry (%s: %s); recomputing", path, type(exc).__name__, exc)
         return None
-    return FaceTracks(n_frames=meta["n_frames"], fps=meta["fps"], width=meta["width"], height=meta["height"],
-                      track_ids=meta["track_ids"], **arrays, **FaceTracks._from_meta(meta))
 
 
 def store(key: str, tracks) -> Path:

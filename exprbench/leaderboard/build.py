@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exprbench.errors import InputError
+from exprbench.outdir import OutputFolder, claim
 from exprbench.leaderboard.page import render_html, render_markdown
 from exprbench.leaderboard.paper import PAPER_TABLE, load_paper_table
 from exprbench.leaderboard.plots import bar_chart, overview
@@ -49,8 +50,12 @@ FACES_CSV = f"exprbench-{PROTOCOL.version}-faces.csv"
 PAIRS_CSV = f"exprbench-{PROTOCOL.version}-pairs.csv"
 
 
-def _write(path: Path, data: str | bytes) -> None:
-    """Write through a temporary file so a reader never sees half a file."""
+COMMAND = "exprbench leaderboard"
+
+
+def _write(folder: OutputFolder, rel: str, data: str | bytes) -> None:
+    """Write through a temporary file so a reader never sees half a file; recorded as the builder's."""
+    path = folder.file(rel)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     if isinstance(data, str):
@@ -63,7 +68,7 @@ def _write(path: Path, data: str | bytes) -> None:
 def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
                       method_versions: Mapping[str, str] | None = None, run_by: str | None = None,
                       paper_table: str | Path | None = PAPER_TABLE, plots: bool = True,
-                      validation: str | Path | None = None) -> Leaderboard:
+                      validation: str | Path | None = None, force: bool = False) -> Leaderboard:
     """Merge ``exprbench eval`` output folders into ``out``.
 
     Writes ``exprbench-v2-single.csv`` and ``exprbench-v2-multi.csv`` (one row per method, version,
@@ -74,8 +79,9 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     ``exprbench validate`` report (``validation.csv``) for the page's trust section.
     ``method_versions`` (method -> version) and
     ``run_by`` apply where a run folder's ``run.json`` does not say (see ``exprbench.leaderboard.runs``);
-    ``paper_table=None`` leaves the paper's rows out. PNGs of an earlier build in ``out/plots`` are
-    removed; other files in ``out`` are left alone.
+    ``paper_table=None`` leaves the paper's rows out. Files an earlier build wrote and this one does not
+    (e.g. an old plot) are removed; every other file is left alone. A non-empty ``out`` that no leaderboard
+    build wrote is refused unless ``force`` (``exprbench.outdir``).
     """
     if not runs:
         raise InputError(None, "no eval output folders given", "pass --runs DIR (folders written by 'exprbench eval')")
@@ -108,22 +114,30 @@ def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,
     rows[PAIRS_CSV] = len(pairs)
     csv_files = [csv_name(s) for s in SPLITS] + [FACES_CSV, PAIRS_CSV]
 
-    figures: list[tuple[str, str]] = []
-    for stale in sorted((out / "plots").glob("*.png")):  # plots/ is the builder's own: no plot of an old build stays
-        stale.unlink()
-    if plots:
-        if overview(entries, out / "plots" / "overview.png"):
-            figures.append(("plots/overview.png", ("Normalised overview: each ranked metric against the "
-                                                   "benchmark's anchors (0 = the static baseline or the fixed "
-                                                   "worst value, 1 = ideal, -1 = floor; paper rows excluded).")))
-        for split in SPLITS:
-            for mode in MODES:
-                rel = f"plots/{split}-{mode}.png"
-                if bar_chart(entries, split, mode, out / rel):
-                    figures.append((rel, f"{split} / {mode}: raw metric values per run."))
-    files["index.html"] = render_html(entries, faces, figures, csv_files, len(loaded), checks)
-    files["README.md"] = render_markdown(entries, csv_files, checks)
-    files["protocol.md"] = protocol_markdown()
-    for name, data in files.items():
-        _write(out / name, data)
+    with claim(out, COMMAND, force=force) as folder:
+        figures = _plots(folder, entries) if plots else []
+        files["index.html"] = render_html(entries, faces, figures, csv_files, len(loaded), checks)
+        files["README.md"] = render_markdown(entries, csv_files, checks)
+        files["protocol.md"] = protocol_markdown()
+        for name, data in files.items():
+            _write(folder, name, data)
+        folder.remove_stale()  # e.g. the plot of a split this build has no runs for
     return Leaderboard(out=out, files=tuple(sorted([*files, *(src for src, _ in figures)])), rows=rows)
+
+
+def _plots(folder: OutputFolder, entries: list) -> list[tuple[str, str]]:
+    """Render the PNGs into ``plots/``; returns (relative path, caption) of those drawn."""
+    out = folder.path
+    figures: list[tuple[str, str]] = []
+    if overview(entries, out / "plots" / "overview.png"):
+        folder.record("plots/overview.png")
+        figures.append(("plots/overview.png", ("Normalised overview: each ranked metric against the "
+                                               "benchmark's anchors (0 = the static baseline or the fixed "
+                                               "worst value, 1 = ideal, -1 = floor; paper rows excluded).")))
+    for split in SPLITS:
+        for mode in MODES:
+            rel = f"plots/{split}-{mode}.png"
+            if bar_chart(entries, split, mode, out / rel):
+                folder.record(rel)
+                figures.append((rel, f"{split} / {mode}: raw metric values per run."))
+    return figures

@@ -2,7 +2,7 @@
 
 Why apart: the paper names no extractor, crop, window or unit for its metrics (its AED, APD and LMD
 extractors differ from protocol v1's), so its numbers are a different measurement that happens to
-share a name. The table is kept as printed (``leaderboard/paper_table1.csv``, values copied as text
+share a name. The table is kept as printed (``exprbench/leaderboard/paper_table1.csv``, package data, values copied as text
 so trailing zeros survive); its footnote scales three columns, recorded here and in every paper row.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 from exprbench.errors import InputError
 
-# The project's copy of Table 1. An editable install (the Makefile's) finds it in the repository.
-PAPER_TABLE = Path(__file__).resolve().parents[2] / "leaderboard" / "paper_table1.csv"
+# The project's copy of Table 1, shipped as package data (pyproject.toml) so every install has it.
+PAPER_TABLE = Path(__file__).resolve().parent / "paper_table1.csv"
 PAPER_SOURCE = "paper (unspecified protocol)"
 PAPER_PROTOCOL = "unspecified"
 PAPER_RUN_BY = "FantasyPortrait authors (arXiv:2507.12956, Table 1)"

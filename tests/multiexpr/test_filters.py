@@ -137,7 +137,7 @@ def test_probe_rejects_corrupt_and_escaping_paths(sample_sources: Path, tmp_path
     manifest.write_text(f"video,caption\n{sample_sources / 'single_face.mp4'}, x\n../outside.mp4,y\nmissing.mp4,z\n")
     root, sources = discover(manifest, root=sample_sources)
     by_name = {s.name: s for s in sources}
-    assert by_name["../outside.mp4"].problem == "path_escapes_root"
+    assert by_name["../outside.mp4"].problem.startswith("path_escapes_root")
     assert ProbeStage(CFG).process(SourceTask(source=by_name["../outside.mp4"])).startswith("path_escapes_root")
     assert ProbeStage(CFG).process(SourceTask(source=by_name["missing.mp4"])).startswith("unreadable")
     assert by_name[str(sample_sources / "single_face.mp4")].problem == ""
