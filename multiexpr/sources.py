@@ -48,6 +48,13 @@ def _inside(root: Path, name: str) -> tuple[str, str]:
     """(absolute path, problem) for an entry: it must resolve inside ``root`` to a regular file."""
     candidate = Path(name)
     full = candidate if candidate.is_absolute() else root / candidate
+    escapes = f"path_escapes_root: {name} resolves outside the input root"
+    try:
+        full.resolve().relative_to(root.resolve())
+    except ValueError:
+        return str(full), escapes  # checked first: a missing file outside the root is still an escape
+    except (OSError, RuntimeError):
+        pass  # a symlink loop: reported below
     try:
         resolved = full.resolve(strict=True)
     except FileNotFoundError:
@@ -59,7 +66,7 @@ def _inside(root: Path, name: str) -> tuple[str, str]:
     try:
         resolved.relative_to(root.resolve())
     except ValueError:
-        return str(full), f"path_escapes_root: {name} resolves outside the input root"
+        return str(full), escapes
     if not resolved.is_file():
         return str(resolved), f"not_a_file: {name} is not a regular file"
     return str(resolved), ""

@@ -189,6 +189,9 @@ def load_benchmark(root: str | Path) -> Benchmark:
         if item.rate != bench.rate:
             raise InputError(manifest, f"item {item.id} is at {item.fps:g} fps but the benchmark at {bench.fps:g} fps",
                              "a benchmark has one frame rate; prepare it again")
+        if (item.split == "single") != (item.n_faces == 1):  # each split is scored and ranked as its own table
+            raise InputError(manifest, f"item {item.id} is in split {item.split!r} with {item.n_faces} faces",
+                             "split 'single' holds one-face items, 'multi' two faces or more")
         if item.mode == "self" and item.ground_truth is None:
             raise InputError(manifest, f"item {item.id} is a self item without ground_truth")
         _check_boxes(manifest, item, bench.path(item.portrait))
