@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from baselines.job import MethodOutput
+from exprbench.benchmark.contract import FPS_TOLERANCE
 from exprbench.video import (
     VideoWriter,
     frame_timestamps,
@@ -31,7 +32,6 @@ from exprbench.video import (
     resample_indices,
 )
 
-FPS_TOLERANCE = 0.01
 NORMALISE_VERSION = "normalise-1"
 
 

@@ -459,7 +459,7 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     if not items:
         raise InputError(bench.root, "has no items for that selection")
     if options.keep_going:
-        checks = [check_result(results, method, item, options.allow_short) for item in items]
+        checks = [check_result(results, method, item, options.allow_short, bench) for item in items]
     else:
         checks = validate_results(bench, results, method, items, options.allow_short)
     set_available, unavailable = _set_availability(options)

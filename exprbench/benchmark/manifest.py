@@ -27,6 +27,8 @@ from exprbench.framerate import exact_rate
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# the schema below, published as a file for other tools (a test keeps the two equal)
+SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 
 _BOX = {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4}
 MANIFEST_SCHEMA = {

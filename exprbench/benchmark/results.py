@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from exprbench.benchmark.contract import ASPECT_TOLERANCE, FPS_TOLERANCE, aspect_mismatch, portrait_size, result_name
 from exprbench.benchmark.manifest import Benchmark, Item
 from exprbench.errors import ExprBenchError, InputError
 from exprbench.video import VideoInfo, probe
 
-FPS_TOLERANCE = 0.01  # relative: 25 vs 24.9 fails, 25 vs 24.999 passes
-
 
 def result_path(results: Path, method: str, item: Item) -> Path:
-    return Path(results) / method / f"{item.id}.mp4"
+    """``RESULTS/<method>/<item id>.mp4`` (the contract: ``exprbench.benchmark.contract``)."""
+    return Path(results) / method / result_name(item)
 
 
 @dataclass
@@ -32,7 +32,10 @@ class ResultCheck:
         return self.problem is None
 
 
-def check_result(results: Path, method: str, item: Item, allow_short: bool = False) -> ResultCheck:
+def check_result(results: Path, method: str, item: Item, allow_short: bool = False,
+                 bench: Benchmark | None = None) -> ResultCheck:
+    """Check one result against the contract: rate, exact frame count and (given ``bench``, to read the
+    portrait) aspect ratio."""
     path = result_path(results, method, item)
     if not path.is_file():
         return ResultCheck(item, path, None, "missing")
@@ -45,13 +48,23 @@ def check_result(results: Path, method: str, item: Item, allow_short: bool = Fal
     if info.n_frames < item.frames and not allow_short:
         return ResultCheck(item, path, info, f"{info.n_frames} frames where {item.frames} are required "
                                              "(--allow-short scores the frames present)")
+    if info.n_frames > item.frames:
+        return ResultCheck(item, path, info, f"{info.n_frames} frames where exactly {item.frames} are required "
+                                             "(frame k must match driving frame k; write the first "
+                                             f"{item.frames})")
+    if bench is not None:
+        size = portrait_size(bench, item)
+        if aspect_mismatch(info.width, info.height, size) > ASPECT_TOLERANCE:
+            return ResultCheck(item, path, info, f"{info.width}x{info.height} frames for a {size[0]}x{size[1]} "
+                                                 "portrait (another aspect ratio: cropped or padded output "
+                                                 "cannot be compared; write the portrait's shape)")
     return ResultCheck(item, path, info, None)
 
 
 def validate_results(bench: Benchmark, results: Path, method: str, items: list[Item],
                      allow_short: bool = False) -> list[ResultCheck]:
     """Check every item; raise one error naming the first bad items unless all are usable."""
-    checks = [check_result(results, method, item, allow_short) for item in items]
+    checks = [check_result(results, method, item, allow_short, bench) for item in items]
     bad = [c for c in checks if not c.ok]
     if bad:
         listing = "; ".join(f"{c.item.id}: {c.problem}" for c in bad[:5])

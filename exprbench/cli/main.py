@@ -12,6 +12,7 @@ from exprbench.cli.demo_cmd import demo_cmd
 from exprbench.cli.eval_cmd import eval_cmd
 from exprbench.cli.faces_cmd import faces_cmd
 from exprbench.cli.generate_cmd import generate_cmd
+from exprbench.cli.items_cmd import items_cmd
 from exprbench.cli.leaderboard_cmd import leaderboard_cmd
 from exprbench.cli.prepare_cmd import prepare_cmd
 from exprbench.cli.protocol_cmd import protocol_cmd
@@ -31,6 +32,7 @@ def cli(verbose: int, quiet: int) -> None:
 cli.add_command(assets)
 cli.add_command(probe_cmd)
 cli.add_command(prepare_cmd)
+cli.add_command(items_cmd)
 cli.add_command(eval_cmd)
 cli.add_command(faces_cmd)
 cli.add_command(protocol_cmd)

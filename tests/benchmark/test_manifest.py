@@ -50,6 +50,8 @@ def test_path_escape_is_refused(mini, tmp_path):
     (lambda d: d["items"][1].update(id=d["items"][0]["id"]), "duplicate item ids"),
     (lambda d: d["items"][0].update(mode="both"), "items/0/mode"),
     (lambda d: d.update(version=99), "at version"),
+    (lambda d: d["items"][0].update(faces=d["items"][0]["faces"] * 2, driving=d["items"][0]["driving"] * 2),
+     "is in split 'single' with 2 faces"),
 ])
 def test_bad_manifests(mini, tmp_path, edit, message):
     root = _copy_bench(mini, tmp_path)
