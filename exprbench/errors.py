@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
 class ExprBenchError(Exception):
     """Base class: a one-line, actionable message for the user."""
 

@@ -14,8 +14,8 @@ from exprbench.benchmark.manifest import Benchmark, Item
 RESULT_SUFFIX = ".mp4"
 FPS_TOLERANCE = 0.01  # relative: 25 vs 24.9 fails, 25 vs 24.999 passes
 # A result may be any size of the portrait's shape (it is resized for pixel metrics, protocol
-# ``frames.resize``); its aspect ratio may differ from the portrait's by this much (relative), which
-# covers even-flooring a side of 100 px or more, never a crop or a letterbox.
+# ``frames.resize``); an aspect ratio further from the portrait's than this (relative; even-flooring a
+# side of 100 px or more stays within it, a crop or a letterbox does not) is warned about by eval.
 ASPECT_TOLERANCE = 0.02
 
 

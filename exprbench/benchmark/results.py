@@ -6,6 +6,7 @@ temporal metric meaningless; the error must name the item before hours of scorin
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from exprbench.benchmark.contract import ASPECT_TOLERANCE, FPS_TOLERANCE, aspect
 from exprbench.benchmark.manifest import Benchmark, Item
 from exprbench.errors import ExprBenchError, InputError
 from exprbench.video import VideoInfo, probe
+
+log = logging.getLogger(__name__)
 
 
 def result_path(results: Path, method: str, item: Item) -> Path:
@@ -34,8 +37,8 @@ class ResultCheck:
 
 def check_result(results: Path, method: str, item: Item, allow_short: bool = False,
                  bench: Benchmark | None = None) -> ResultCheck:
-    """Check one result against the contract: rate, exact frame count and (given ``bench``, to read the
-    portrait) aspect ratio."""
+    """Check one result against the contract: rate and exact frame count; given ``bench`` (to read the
+    portrait), a result of another aspect ratio is warned about."""
     path = result_path(results, method, item)
     if not path.is_file():
         return ResultCheck(item, path, None, "missing")
@@ -55,9 +58,10 @@ def check_result(results: Path, method: str, item: Item, allow_short: bool = Fal
     if bench is not None:
         size = portrait_size(bench, item)
         if aspect_mismatch(info.width, info.height, size) > ASPECT_TOLERANCE:
-            return ResultCheck(item, path, info, f"{info.width}x{info.height} frames for a {size[0]}x{size[1]} "
-                                                 "portrait (another aspect ratio: cropped or padded output "
-                                                 "cannot be compared; write the portrait's shape)")
+            # protocol v2 resizes a frame as a whole (``frames.resize``), so this is scored, but loudly
+            log.warning("%s: %dx%d frames for a %dx%d portrait (another aspect ratio): scored after a whole-frame "
+                        "resize, so faces may not line up with the portrait's boxes; write the portrait's shape "
+                        "(docs/results-contract.md)", path, info.width, info.height, *size)
     return ResultCheck(item, path, info, None)
 
 

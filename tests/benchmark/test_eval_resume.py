@@ -125,8 +125,10 @@ def test_workers_die_with_parent_and_ctrl_c_keeps_finished(mini, blurred, tmp_pa
     assert [w for w in workers if _alive(w)] == []
     assert list(partial.glob("*.npz"))  # finished items kept for the rerun
     if how == "SIGINT":
-        # target is 1 s (issue 16 item 5); measured 2.05 s on the shared 2-core machine, see the report
-        assert stopped < 3.0 and proc.returncode != 0
+        # target 1 s (issues 12 and 16); measured 0.16 s once the CLI skips the interpreter's teardown
+        # (exprbench.cli.common._exit_now), 2-4 s before; the margin is for a loaded CI machine
+        assert stopped < 1.5, f"Ctrl-C took {stopped:.2f} s"
+        assert proc.returncode == 130
         assert "Traceback" not in proc.stderr.read()
 
 
