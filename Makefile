@@ -8,7 +8,7 @@ export EXPRBENCH_HOME ?= $(HOME)/.cache/exprbench
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 
-.PHONY: install assets browser demo leaderboard test bench clean
+.PHONY: install assets browser demo leaderboard test bench gpu-wheels clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: assets browser
 
 bench: assets
 	$(PY) benchmarks/decode.py
+
+# wheels (CPython 3.12 manylinux x86_64, never torch) and the parity bundle for benchmarks/gpu_check.py
+gpu-wheels: assets
+	$(PY) benchmarks/gpu_check.py --prepare --wheels .gpu-wheels
 
 clean:
 	rm -rf $(VENV) demo_out

@@ -411,18 +411,39 @@ class FaceAnalysisRule:
 
 @dataclass(frozen=True, kw_only=True)
 class ParityRule:
-    """How far a score may differ between devices (CPU vs CUDA) or batch sizes and still be the same score."""
+    """How far a score may differ between devices (CPU vs CUDA) or batch sizes and still be the same score.
+
+    Every number eval writes has an entry: the four device metrics by their own tolerance, everything
+    else (face metrics and all coverage figures) exactly, because it never runs on the device.
+    ``tolerance(key)`` gives the (absolute, relative) pair ``exprbench.parity`` checks a key against.
+    """
 
     psnr_abs_db: float = 1e-4
     ssim_abs: float = 1e-5
     lpips_abs: float = 1e-4
     frechet_rel: float = 1e-3
-    face_metrics: str = "exact: face analysis (LMD, AED, APD, MAE, CSIM) runs on the CPU whatever --device says"
+    exact_abs: float = 0.0
+    exact: str = ("face metrics (lmd, aed, apd, mae, csim, csim_gap, motion and the *_abs extras), every "
+                  "*_coverage figure and the per-face coverage/matched columns: equal on every device, because "
+                  "face analysis runs on the CPU whatever --device says and coverage counts frames, not values")
+    equal_specials: str = ("NaN matches only NaN and +inf only +inf (a bit-identical frame's PSNR): a value on "
+                           "one device and NaN or inf on the other is a parity failure, not a small difference")
     arithmetic: str = ("PSNR of 8-bit frames is an exact integer sum; PSNR of float frames and SSIM are float64 "
                        "on every device; LPIPS and the FID/FVD networks run float32 with TF32 off; Frechet "
                        "statistics are float64 on the CPU")
-    checked_by: str = ("tests/metrics/test_metrics_parity.py (CPU reference paths and batch sizes; on CUDA "
-                       "when present) and benchmarks/gpu_check.py (one benchmark item, CPU vs CUDA)")
+    checked_by: str = ("exprbench.parity (one item's frames scored on two devices, every emitted key compared): "
+                       "tests/metrics/test_metrics_parity.py on the CPU (default batch sizes against batch "
+                       "size 1), tests/gpu/test_gpu_parity.py on CUDA, and benchmarks/gpu_check.py (a mini "
+                       "benchmark item, CUDA against the CPU reference stored with the wheels)")
+
+    def tolerance(self, key: str) -> tuple[float, float]:
+        """(absolute, relative) tolerance of result key ``key`` (``psnr@v2``, ``lmd@v2_coverage``, ``fid``)."""
+        name = key.split("@")[0]
+        if key.endswith("_coverage") or name not in ("psnr", "ssim", "lpips", "fid", "fvd"):
+            return self.exact_abs, 0.0
+        if name in ("fid", "fvd"):
+            return 0.0, self.frechet_rel
+        return {"psnr": self.psnr_abs_db, "ssim": self.ssim_abs, "lpips": self.lpips_abs}[name], 0.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,7 +15,6 @@ import functools
 
 import numpy as np
 import torch
-from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2, _inception_v3
 from torch import nn
 
 from exprbench.metrics.base import FeatureNetwork, SetMetric, frames_to_device, load_asset_or_unavailable
@@ -27,7 +26,13 @@ FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 
 
 def fid_inception_structure() -> nn.Module:
-    """pytorch-fid's FID Inception (torchvision InceptionV3 with FID blocks), uninitialised."""
+    """pytorch-fid's FID Inception (torchvision InceptionV3 with FID blocks), uninitialised.
+
+    pytorch-fid (and through it torchvision) is imported here, not at module level, so the metric
+    registry imports on a bare CUDA machine without them (benchmarks/gpu_check.py).
+    """
+    from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2, _inception_v3
+
     net = _inception_v3(num_classes=1008, aux_logits=False, weights=None)
     net.Mixed_5b = FIDInceptionA(192, pool_features=32)
     net.Mixed_5c = FIDInceptionA(256, pool_features=64)

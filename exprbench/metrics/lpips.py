@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import warnings
 
-import lpips as lpips_lib
 import numpy as np
 import torch
 
@@ -36,8 +35,14 @@ def _backbone_state(lpips_net: torch.nn.Module, features_state: dict[str, torch.
 
 
 @functools.cache
-def lpips_network(device: str = "cpu") -> lpips_lib.LPIPS:
-    """The LPIPS AlexNet v0.1 network with the ImageNet backbone, in eval mode, loaded once."""
+def lpips_network(device: str = "cpu") -> torch.nn.Module:
+    """The LPIPS AlexNet v0.1 network with the ImageNet backbone, in eval mode, loaded once.
+
+    lpips (which needs torchvision and scipy) is imported here, so the metric registry imports without
+    it on a bare CUDA machine (benchmarks/gpu_check.py).
+    """
+    import lpips as lpips_lib
+
     entry = metric_protocol("lpips")
     path = load_asset_or_unavailable(entry.key, "lpips_alexnet", "the LPIPS AlexNet backbone",
                                      "alexnet_features.pth")

@@ -1,7 +1,7 @@
 """PSNR (dB) per frame on RGB in [0, 1], reduced per video by the protocol's rule.
 
 8-bit frames of equal size (every single-character item) take an exact path: the sum of squared
-8-bit differences in int64, then one float64 logarithm. It is exact on every device and about 20x
+8-bit differences (exact integers, in float64 on the CPU and int64 on CUDA), then one float64 logarithm. It is exact on every device and about 20x
 cheaper than converting ~700k samples a frame to float32 and then float64 (where the time went:
 27 ms of a 640x360 frame's 28 ms was conversion). It differs from the float path by at most 3e-6 dB,
 the float32 rounding of k/255 that the float path carried. Float frames (resized face regions) use
@@ -35,8 +35,10 @@ class PSNR(PairedVideoMetric):
         """Exact PSNR of 8-bit frames: 10 log10(peak^2 n / SSE) with SSE summed in int64."""
         count = int(generated.shape[0])
         if self.device.type == "cpu" and isinstance(generated, np.ndarray) and isinstance(reference, np.ndarray):
-            diff = np.subtract(generated, reference, dtype=np.int32)
-            sse = np.square(diff).reshape(count, -1).sum(axis=1, dtype=np.int64)
+            # int16 holds every 8-bit difference; the float64 dot product is exact (SSE < 2^53 below
+            # 1.3e11 samples a frame) and 1.6x faster than squaring and summing in int32/int64
+            diff = np.subtract(generated, reference, dtype=np.int16).reshape(count, -1)
+            sse = np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
         else:
             gen = torch.as_tensor(generated).to(self.device, torch.int32)
             ref = torch.as_tensor(reference).to(self.device, torch.int32)

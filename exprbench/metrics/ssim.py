@@ -14,7 +14,6 @@ torch (``ssim_torch``), which equals the OpenCV path to about 1e-15 (tested on t
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -38,6 +37,8 @@ def _constants(p: SsimProtocol) -> tuple[float, float]:
 
 def ssim_opencv(generated: torch.Tensor, reference: torch.Tensor, p: SsimProtocol) -> np.ndarray:
     """Per-frame SSIM of ``(n, 3, H, W)`` frames with OpenCV's float64 separable filter (the CPU path)."""
+    import cv2  # here, not at module level: the CUDA path (``ssim_torch``) must import without OpenCV
+
     g = _gaussian(p)
     pad = (p.kernel_size - 1) // 2
     c1, c2 = _constants(p)
