@@ -102,7 +102,7 @@ class OutputFolder:
                 continue
             try:
                 path = _inside(self.path, rel)
-            except ValueError:
+            except (ValueError, OSError, RuntimeError):  # outside the folder, or a symlink loop: not ours to delete
                 continue
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
@@ -149,16 +149,40 @@ def _foreign_entries(path: Path) -> list[str]:
     return sorted(p.name for p in path.iterdir() if p.name not in BOOKKEEPING and not p.name.startswith(f"{MARKER}."))
 
 
+def _previous(path: Path, command: str, force: bool) -> set[str]:
+    """What the marker says ``command`` wrote in ``path``; raises when the folder is not ``command``'s to write."""
+    marker = _read_json(path / MARKER)
+    if marker is None or not isinstance(marker.get("files"), list):
+        foreign = _foreign_entries(path)
+        if foreign and not force:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise OutputFolderError(
+                f"{path}: is not empty ({shown}) and was not written by exprbench; nothing was changed "
+                "(choose a new or empty folder, or pass --force to write into it: files of the same names "
+                "are replaced, no other file is deleted)")
+        return set()
+    if marker.get("written_by") != command:
+        if not force:
+            raise OutputFolderError(
+                f"{path}: was written by `{marker.get('written_by')}`, not `{command}`; nothing was changed "
+                "(choose another folder, or pass --force)")
+        return set()
+    return {str(f) for f in marker["files"]}
+
+
 @contextmanager
 def claim(path: str | Path, command: str, *, force: bool = False) -> Iterator[OutputFolder]:
     """Lock ``path`` (created if missing) for ``command`` and check the toolkit may write there.
 
     Raises :class:`OutputFolderError` (nothing written, nothing deleted) when another process holds the
-    folder, or when it is non-empty and was not written by ``command`` and ``force`` is false.
+    folder, or when it is non-empty and was not written by ``command`` and ``force`` is false. A folder
+    that is refused is checked before the lock file is created, so it is left exactly as it was.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputFolderError(f"{path}: exists and is not a folder (choose another output folder)")
+    if path.is_dir():
+        _previous(path, command, force)  # refuse before creating anything in someone else's folder
     path.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path / LOCK), timeout=0)
     try:
@@ -167,24 +191,9 @@ def claim(path: str | Path, command: str, *, force: bool = False) -> Iterator[Ou
         raise OutputFolderError(f"{path}: in use by another writer ({_holder(path)}); wait for it to finish "
                                 "or choose another output folder") from None
     try:
+        previous = _previous(path, command, force)  # again under the lock: the folder may have changed
         _write_json(path / HOLDER, {"pid": os.getpid(), "host": socket.gethostname(), "command": command,
                                     "argv": sys.argv, "since": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-        marker = _read_json(path / MARKER)
-        if marker is None or not isinstance(marker.get("files"), list):
-            foreign = _foreign_entries(path)
-            if foreign and not force:
-                shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-                raise OutputFolderError(
-                    f"{path}: is not empty ({shown}) and was not written by exprbench; nothing was changed "
-                    "(choose a new or empty folder, or pass --force to write into it: files of the same names "
-                    "are replaced, no other file is deleted)")
-            previous: set[str] = set()
-        else:
-            if marker.get("written_by") != command and not force:
-                raise OutputFolderError(
-                    f"{path}: was written by `{marker.get('written_by')}`, not `{command}`; nothing was changed "
-                    "(choose another folder, or pass --force)")
-            previous = {str(f) for f in marker["files"]} if marker.get("written_by") == command else set()
         folder = OutputFolder(path, command, previous)
         folder.save()
         yield folder

@@ -244,14 +244,16 @@ def build(input_path: str | Path | None, out: str | Path, config: BuildConfig | 
             results = _run_local(todo, config, out, engine.workers)
         else:
             results = _run_ray(todo, config, out, engine.workers, engine.ray_address)
-        count = 0
         try:
             for count, marker in enumerate(results, 1):
                 if progress is not None:
                     progress(skipped + count, len(sources), marker)
         except KeyboardInterrupt:
             results.close()  # stops and reaps the workers
-            raise BuildInterrupted(f"{out}: interrupted; {skipped + count} of {len(sources)} sources are finished "
+            # count the completion markers, not the results received: a worker may have committed a source
+            # whose result had not reached us yet, and the rerun keeps it
+            kept = skipped + sum((done_dir(out) / f"{s.source_id}.json").is_file() for s in todo)
+            raise BuildInterrupted(f"{out}: interrupted; {kept} of {len(sources)} sources are finished "
                                    "and kept (rerun the same command to resume)") from None
         stats: dict = {}
         if limit is None or len(todo) == len(pending):

@@ -71,9 +71,10 @@ _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:'\",()]+/)+([^\s/:'\",()]+)")
 def local_detail(text: str, source: Source, out: Path) -> str:
     """``text`` with the source's absolute path replaced by its name, the output folder's by nothing, and
     any other absolute path shortened to its file name."""
-    for path in sorted({source.path, str(Path(source.path).resolve())}, key=len, reverse=True):
+    # realpath, not Path.resolve: a symlink-loop entry (an ``unresolvable`` reject) must not raise here
+    for path in sorted({source.path, os.path.realpath(source.path)}, key=len, reverse=True):
         text = text.replace(path, source.name)
-    for folder in sorted({str(out), str(Path(out).resolve())}, key=len, reverse=True):
+    for folder in sorted({str(out), os.path.realpath(out)}, key=len, reverse=True):
         if os.path.isabs(folder):
             text = text.replace(folder + os.sep, "")
     return _ABSOLUTE.sub(r"\1", text)
