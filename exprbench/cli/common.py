@@ -33,6 +33,12 @@ def _exit_now(code: int) -> None:
     ``os._exit``), which made a Ctrl-C take 2-4 s. Nothing is lost: every output file is written through
     a temporary name and renamed whole before an interrupt can reach this point, and the workers were
     already stopped (``exprbench.workers.stop_workers``)."""
+    if "multiprocessing" in sys.modules:  # unlink the stopped pool's semaphores, as a normal exit would
+        from multiprocessing import util
+
+        run_finalizers = getattr(util, "_run_finalizers", None)  # no public API for this one step
+        if run_finalizers is not None:
+            run_finalizers(0)  # priority >= 0: semaphore unlinking and queue closing, not the slow joins
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:
