@@ -423,7 +423,11 @@ def plan(folder: Path, device: str, tiny: bool) -> list[str]:
 def size_report(folder: Path) -> tuple[int, int]:
     """(bytes of the wheel folder without its unpacked site/, bytes of the repository without .git and it)."""
     wheels = sum(p.stat().st_size for p in folder.glob("*")) if folder.is_dir() else 0
-    repo = folder_bytes(ROOT, skip=(".git", folder.name, ".venv", "__pycache__", ".pytest_cache"))
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True)
+    if listed.returncode == 0:  # what travels with the repository: tracked and non-ignored files, no caches
+        files = [ROOT / name for name in listed.stdout.decode().split("\0") if name]
+        return wheels, sum(p.stat().st_size for p in files if p.is_file() and not p.is_symlink())
+    repo = folder_bytes(ROOT, skip=(".git", folder.name, ".venv", ".cache", "__pycache__", ".pytest_cache"))
     return wheels, repo
 
 

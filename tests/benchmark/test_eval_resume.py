@@ -111,7 +111,9 @@ def test_workers_die_with_parent_and_ctrl_c_keeps_finished(mini, blurred, tmp_pa
     out = tmp_path / "ev"
     partial = eval_resume.partial_dir(out)
     proc = subprocess.Popen(_cmd(mini, blurred, out, "--workers", "2"), env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # a background job of a non-interactive shell inherits SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while not list(partial.glob("*.npz")) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)

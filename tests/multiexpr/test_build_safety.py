@@ -201,11 +201,18 @@ def _garbage_first(sample_sources: Path, folder: Path, *names: str) -> Path:
     return folder
 
 
+def _default_sigint() -> None:
+    """A job started in the background by a non-interactive shell (as CI may be) inherits SIGINT
+    ignored, and Python then never raises KeyboardInterrupt: give the child the default handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(src: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
     """``multiexpr build --workers 2`` in its own process group, once a first source is committed; returns
     the process and its descendants (the two workers and multiprocessing's helper)."""
     proc = subprocess.Popen([*BUILD, str(src), "--out", str(out), "--workers", "2"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
     deadline = time.monotonic() + 180
     while not (done_dir(out).is_dir() and any(done_dir(out).glob("*.json"))):
         assert proc.poll() is None, proc.communicate()
