@@ -28,6 +28,7 @@ from baselines.normalise import normalise_video
 from exprbench.benchmark.manifest import Benchmark, Item
 from exprbench.benchmark.results import check_result, result_path
 from exprbench.errors import ExprBenchError
+from exprbench.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +96,7 @@ def run_item(adapter: Adapter, bench: Benchmark, item: Item, results: Path, *, k
         "method_details": raw.details,
     }
     path = sidecar_path(results, adapter.name, item)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(sidecar, indent=1, default=str) + "\n")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(sidecar, indent=1, default=str) + "\n")
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return ItemOutcome(item.id, "done", out, seconds=finished - start)

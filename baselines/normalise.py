@@ -24,6 +24,7 @@ import numpy as np
 
 from baselines.job import MethodOutput
 from exprbench.benchmark.contract import FPS_TOLERANCE
+from exprbench.files import atomic_path
 from exprbench.video import (
     VideoWriter,
     frame_timestamps,
@@ -114,10 +115,8 @@ def normalise_video(raw: MethodOutput, out_path: Path, fps: float, frames: int, 
             note += f" (aspect ratio changed by {100 * (aspect - 1):+.1f} %)"
         record.changes.append(note)
     if not record.changes and not record.resized and info.codec == "h264":
-        tmp = out_path.with_name(out_path.name + ".part")
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(raw.path, tmp)  # already conforming: no second lossy encode
-        tmp.replace(out_path)
+        with atomic_path(out_path) as tmp:
+            shutil.copyfile(raw.path, tmp)  # already conforming: no second lossy encode
         return record
     with VideoWriter(out_path, fps) as writer:
         for chunk in iter_frames(info, indices.tolist()):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, load_benchmark
 from exprbench.errors import InputError
+from exprbench.files import atomic_write, sha256_file
 from exprbench.protocol import PROTOCOL
 
 ANCHOR_METHOD = "static"
@@ -101,9 +101,7 @@ def write_anchors(bench: Benchmark, eval_dir: str | Path) -> Path:
     """Write ``BENCH/anchors-v2.json`` from a static eval, and attach the anchors to that eval's output."""
     record = anchors_from_eval(bench, eval_dir)
     target = bench.root / anchors_name()
-    tmp = target.with_name(f".{target.name}.part")
-    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, target)
+    atomic_write(target, json.dumps(record, indent=1, sort_keys=True) + "\n")
     attach_to_eval(eval_dir, load_anchors(bench))
     return target
 
@@ -122,7 +120,7 @@ def load_anchors(bench: Benchmark) -> dict | None:
     if record.get("benchmark_sha256") != benchmark_sha256(bench):
         raise InputError(path, "belongs to another version of this benchmark (content hash differs)",
                          "rerun 'exprbench anchors' on it")
-    record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    record["sha256"] = sha256_file(path)
     return record
 
 

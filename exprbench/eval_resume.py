@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from exprbench import __version__
+from exprbench.files import atomic_path
 
 PARTIAL = ".partial"
 _FORMAT = "eval-partial-1"
@@ -75,16 +74,8 @@ def save(folder: Path, key: str, outcome) -> Path | None:  # noqa: ANN001 - Item
     arrays = {f"{m}|{side}|{i}": np.asarray(a) for m, sides in outcome.features.items()
               for side, values in sides.items() for i, a in enumerate(values)}
     target = folder / f"{key}.npz"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key[:16]}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, meta=np.array(json.dumps(meta, default=_json_default)), **arrays)
     return target
 
 

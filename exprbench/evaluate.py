@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import platform
 import time
 from collections import Counter
@@ -32,6 +31,7 @@ from exprbench.anchors import ANCHOR_METHOD, anchors_name, attach, benchmark_sha
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.benchmark.results import ResultCheck, check_result, validate_results
 from exprbench.errors import ExprBenchError, InputError
+from exprbench.files import atomic_path, atomic_write
 from exprbench.protocol import PROTOCOL, protocol_dict
 
 log = logging.getLogger(__name__)
@@ -117,11 +117,8 @@ def _cached_features(path: Path, metric, region: str, compute) -> np.ndarray:  #
     if target.is_file():
         return np.load(target, allow_pickle=False)
     feats = compute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    with open(tmp, "wb") as fh:
+    with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         np.save(fh, feats)
-    os.replace(tmp, target)
     return feats
 
 
@@ -541,14 +538,14 @@ def evaluate(bench_root: str | Path, results: str | Path, method: str, out: str 
     frame = attach(frame, summary, _benchmark_anchors(bench, warn=warn_unranked and method != ANCHOR_METHOD))
     out.mkdir(parents=True, exist_ok=True)
     write_tables(out, frame, summary)
-    _atomic_text(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
+    atomic_write(out / "config.json", json.dumps(_json_safe(_config(bench, results, method, options)), indent=1,
                                                  sort_keys=True) + "\n")
     version = _method_version(results, method, items)
     if version is not None:  # for the leaderboard; a run_by the user wrote into run.json is kept
         record_path = out / "run.json"
         record = json.loads(record_path.read_text()) if record_path.is_file() else {}
         record["method_version"] = version
-        _atomic_text(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+        atomic_write(record_path, json.dumps(record, indent=1, sort_keys=True) + "\n")
     eval_resume.finish(out)
     return summary
 
@@ -569,8 +566,8 @@ def _benchmark_anchors(bench: Benchmark, warn: bool) -> dict | None:
 
 def write_tables(out: Path, frame: pd.DataFrame, summary: dict) -> None:
     """per_item.csv and summary.json, each written atomically (6 significant digits in the CSV)."""
-    _atomic_text(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
-    _atomic_text(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
+    atomic_write(out / "per_item.csv", frame.to_csv(index=False, float_format="%.6g"))
+    atomic_write(out / "summary.json", json.dumps(_json_safe(summary), indent=1, sort_keys=True) + "\n")
 
 
 def _method_version(results: Path, method: str, items: list[Item]) -> str | None:
@@ -585,8 +582,3 @@ def _method_version(results: Path, method: str, items: list[Item]) -> str | None
                 return None
     return versions.pop() if len(versions) == 1 and None not in versions else None
 
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    tmp.write_text(text)
-    os.replace(tmp, path)

@@ -13,11 +13,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 _BLOCK = 1 << 20
+# ``.<stem>.<pid>.<8 hex>.tmp<suffix>``: what ``_new_temp`` names; a leftover of a killed writer
+_TEMP_NAME = re.compile(r"^\..*\.\d+\.[0-9a-f]{8}\.tmp(\.[^.]*)?$")
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is a temp file of :func:`atomic_path` (a writer killed mid-write leaves one)."""
+    return bool(_TEMP_NAME.match(name))
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from exprbench.errors import ExprBenchError
+from exprbench.files import atomic_write
 
 MARKER = ".exprbench-output.json"
 LOCK = ".exprbench.lock"
@@ -56,9 +57,7 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(payload, indent=1, sort_keys=True) + "\n")
 
 
 def _inside(root: Path, rel: str) -> Path:

@@ -27,6 +27,7 @@ reproducible if every component sees the same frames. Decisions made here:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import statistics
 import time
@@ -40,6 +41,7 @@ import numpy as np
 
 from exprbench.decode_log import DecodeReport, decoding, warn_once
 from exprbench.errors import InputError
+from exprbench.files import atomic_path
 from exprbench.framerate import exact_rate, frames_within
 
 log = logging.getLogger(__name__)
@@ -407,8 +409,8 @@ class VideoWriter:
       size. Benchmark clips use it, so ground truth is the resampled source itself (protocol
       ``frames.storage``), at roughly 10-20x the size of CRF 12.
 
-    The file is written to ``<name>.part`` and renamed on close, so a crash leaves no half video under
-    the final name.
+    The file is written through ``exprbench.files.atomic_path`` (a unique temp name, renamed on close),
+    so a crash leaves no half video under the final name and two writers of one path never collide.
     """
 
     def __init__(self, path: str | Path, fps: float | Fraction, crf: int = 18, preset: str = "medium",
@@ -416,7 +418,7 @@ class VideoWriter:
         self.path = Path(path)
         self.rate = exact_rate(fps)
         self.crf, self.preset, self.lossless = crf, preset, lossless
-        self._tmp = self.path.with_name(self.path.name + ".part")
+        self._pending = contextlib.ExitStack()
         self._container = None
         self._stream = None
         self._count = 0
@@ -425,8 +427,8 @@ class VideoWriter:
         return self
 
     def _open(self, height: int, width: int) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._container = av.open(str(self._tmp), mode="w", format="mp4")
+        tmp = self._pending.enter_context(atomic_path(self.path))
+        self._container = av.open(str(tmp), mode="w", format="mp4")
         if self.lossless:
             stream = self._container.add_stream("libx264rgb", rate=self.rate)
             stream.width, stream.height = width, height
@@ -463,7 +465,7 @@ class VideoWriter:
         self._container.mux(self._stream.encode(None))
         self._container.close()
         self._container = None
-        self._tmp.replace(self.path)
+        self._pending.close()
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
         if exc_type is None:
@@ -471,7 +473,8 @@ class VideoWriter:
         else:
             if self._container is not None:
                 self._container.close()
-            self._tmp.unlink(missing_ok=True)
+                self._container = None
+            self._pending.__exit__(exc_type, exc, tb)
 
 
 def write_video(path: str | Path, frames: np.ndarray | Sequence[np.ndarray], fps: float | Fraction, **kwargs) -> Path:

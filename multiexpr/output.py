@@ -33,20 +33,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-import re
 
 from exprbench.errors import ExprBenchError
 from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
+from exprbench.files import atomic_write, is_temp_name
 from exprbench.outdir import OutputFolder
 from multiexpr import schema
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
-from multiexpr.pipeline import WORK, done_dir, parts_dir, write_atomic, write_table_atomic
+from multiexpr.pipeline import WORK, done_dir, parts_dir, write_table_atomic
 
 COMMAND = "multiexpr build"
 # glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
 UPLOAD_IGNORE = [f"{WORK}/*", *_BOOKKEEPING_IGNORE]
-# private names of encodes a kill interrupted (CutStage: clips/.<clip_id>.<pid>.mp4 and the writer's parts)
-_PRIVATE_CLIP = re.compile(r"^\.[0-9a-f]{20}\.\d+\.mp4")
 
 PACKAGES = ("exprbench", "mediapipe", "scenedetect", "av", "decord", "numpy", "opencv-python", "pyarrow", "datasets",
             "ray")
@@ -93,7 +91,7 @@ def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs:
                     "(use a new --out, or --force to rebuild it from scratch)")
             clear_output(folder)
     folder.record("run_config.json", f"{WORK}/")
-    write_atomic(path, (json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n").encode())
+    atomic_write(path, json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n")
 
 
 def clear_output(folder: OutputFolder) -> None:
@@ -140,7 +138,7 @@ def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str]
     folder.record("rejects.parquet", "stats.json", "README.md", *clips.column("video").to_pylist())
     write_table_atomic(rejects, out / "rejects.parquet")
     for leftover in (out / "clips").glob(".*"):  # we hold the lock: no other build is encoding here
-        if _PRIVATE_CLIP.match(leftover.name):
+        if is_temp_name(leftover.name):  # an encode a kill interrupted
             leftover.unlink()
     stats = aggregate_stats(out, ids)
     stats["accepted"] = clips.num_rows
@@ -148,8 +146,8 @@ def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str]
                                  "dropped": {"duplicate": duplicates.num_rows} if duplicates.num_rows else {},
                                  "seconds": 0.0}
     stats["shards"] = sorted(wanted)
-    write_atomic(out / "stats.json", (json.dumps(stats, indent=2, sort_keys=True) + "\n").encode())
-    write_atomic(out / "README.md", dataset_card(config, stats, license).encode())
+    atomic_write(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    atomic_write(out / "README.md", dataset_card(config, stats, license))
     folder.remove_stale()
     return stats
 

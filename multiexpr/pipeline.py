@@ -1,9 +1,10 @@
 """One source through every stage, committed to the output's work area with a completion marker.
 
-This is the unit of work both engines schedule. Per source it writes, in order:
+This is the unit of work both engines schedule. Per source it writes, in order (each file all or nothing,
+through ``exprbench.files``):
 
-1. ``clips/<clip_id>.mp4`` for each accepted clip (the writer renames ``.part`` files into place);
-2. ``.work/parts/<source_id>.clips.parquet`` and ``.rejects.parquet`` (temp name, then ``os.replace``);
+1. ``clips/<clip_id>.mp4`` for each accepted clip;
+2. ``.work/parts/<source_id>.clips.parquet`` and ``.rejects.parquet``;
 3. ``.work/done/<source_id>.json``: per-stage counts and timings. Written last, it is the completion
    marker (video2dataset's ``_stats.json``, datatrove's ``completions/``): a source without it is redone
    from scratch, and because every name is deterministic a redo overwrites rather than duplicates.
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from exprbench.files import atomic_path, atomic_write
 from multiexpr import schema
 from multiexpr.config import BuildConfig
 from multiexpr.sources import Source
@@ -47,22 +49,10 @@ def done_dir(out: Path) -> Path:
     return Path(out) / WORK / "done"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temp name in the same folder, fsync, then rename: readers see all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def write_table_atomic(table, path: Path) -> None:  # noqa: ANN001 - pyarrow.Table
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    """A zstd Parquet file, all or nothing (``exprbench.files.atomic_path``)."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
 
 
 _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:'\",()]+/)+([^\s/:'\",()]+)")
@@ -177,7 +167,7 @@ class Pipeline:
                   "source_seconds": float(task.info.duration) if task.info else 0.0,
                   "candidates": len(candidates), "accepted": len(rows), "stages": counter.as_dict(),
                   "seconds": time.perf_counter() - started}
-        write_atomic(done_dir(self.out) / f"{source.source_id}.json", json.dumps(marker, indent=1).encode())
+        atomic_write(done_dir(self.out) / f"{source.source_id}.json", json.dumps(marker, indent=1))
         return marker
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exprbench.errors import InputError
+from exprbench.files import sha256_file
 from exprbench.outdir import MARKER
 
 log = logging.getLogger(__name__)
@@ -151,10 +152,6 @@ def discover(input_path: str | Path, root: str | Path | None = None, video_colum
     return base, [sources[n] for n in sorted(sources)]
 
 
-def content_sha256(path: str | Path, block: int = 1 << 20) -> str:
-    """sha256 of the file's bytes (streamed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
+def content_sha256(path: str | Path) -> str:
+    """sha256 of the file's bytes (``exprbench.files.sha256_file``)."""
+    return sha256_file(path)

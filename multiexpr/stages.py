@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,9 +294,9 @@ class ExpressivenessFilter(Stage):
 class CutStage(Stage):
     """Re-encode the span at ``out_fps`` as H.264 to ``clips/<clip_id>.mp4``.
 
-    The clip is written under a name private to this process (``clips/.<clip_id>.<pid>.mp4``) and then
-    renamed into place: two sources with identical bytes give the same clip id, and two workers encoding
-    them at once must not write into one file. Consolidation removes leftovers of killed runs.
+    The writer encodes to a temp name unique to the call (``exprbench.files.atomic_path``) and renames it
+    into place: two sources with identical bytes give the same clip id, and two workers encoding them at
+    once must not write into one file. Consolidation removes leftovers of killed runs.
     """
 
     out_dir: Path = Path(".")
@@ -308,10 +307,9 @@ class CutStage(Stage):
         clip.frames = None  # analysed frames are no longer needed; free them before decoding the clip
         indices = clip.out_indices(self.config.out_fps)
         path = Path(self.out_dir) / "clips" / f"{clip.clip_id}.mp4"
-        private = path.with_name(f".{clip.clip_id}.{os.getpid()}.mp4")
         kept = []
         try:
-            with VideoWriter(private, self.config.out_fps, crf=self.config.out_crf,
+            with VideoWriter(path, self.config.out_fps, crf=self.config.out_crf,
                              preset=self.config.out_preset) as writer:
                 for chunk in iter_frames(clip.source.info, indices.tolist()):
                     writer.write(chunk)
@@ -319,7 +317,6 @@ class CutStage(Stage):
                         kept.append(chunk)
         except ExprBenchError as exc:
             return f"undecodable: {exc}"
-        os.replace(private, path)
         if self.keep_frames:
             clip.out_frames = np.concatenate(kept)
         return None

@@ -10,7 +10,6 @@ use in each process; a mismatch refuses the file and names it.
 from __future__ import annotations
 
 import bz2
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ from filelock import FileLock
 
 from exprbench.assets.registry import Asset, Derived, PypiMember, UrlSource, get_asset
 from exprbench.errors import AssetError, ChecksumError
+from exprbench.files import atomic_path, atomic_write, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,6 @@ def cache_path(asset: Asset) -> Path:
     return home() / "assets" / asset.name / asset.version / asset.filename
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _pins_path() -> Path:
     return home() / "assets" / "pins.json"
 
@@ -71,7 +63,7 @@ def _read_pins() -> dict[str, str]:
 def _pin(asset: Asset, digest: str) -> None:
     pins = _read_pins()
     pins[f"{asset.name}@{asset.version}"] = digest
-    _atomic_write_bytes(_pins_path(), json.dumps(pins, indent=1, sort_keys=True).encode())
+    atomic_write(_pins_path(), json.dumps(pins, indent=1, sort_keys=True).encode())
 
 
 def expected_digest(asset: Asset) -> str | None:
@@ -100,26 +92,11 @@ def check_file(asset: Asset, path: Path) -> str:
     return digest
 
 
-def _atomic_write_bytes(dst: Path, data: bytes) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, dst)
-
-
 def _install(asset: Asset, produce, dst: Path) -> None:
     """Run ``produce(tmp_path)``, verify the result, and rename it to ``dst``."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(dst) as tmp:
         produce(tmp)
         digest = check_file(asset, tmp)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
     if expected_digest(asset) is None:
         _pin(asset, digest)
         log.warning("%s: upstream publishes no sha256; pinned %s on this machine (trust on first use)",

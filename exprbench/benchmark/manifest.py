@@ -14,7 +14,6 @@ the official FantasyPortrait inference accepts both.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -23,6 +22,7 @@ from pathlib import Path
 import jsonschema
 
 from exprbench.errors import InputError
+from exprbench.files import atomic_write
 from exprbench.framerate import exact_rate
 
 SCHEMA_VERSION = 1
@@ -144,10 +144,7 @@ class Benchmark:
         data = self.to_json()
         jsonschema.validate(data, MANIFEST_SCHEMA)
         target = self.root / MANIFEST_NAME
-        tmp = target.with_suffix(".json.part")
-        tmp.write_text(json.dumps(data, indent=1) + "\n")
-        os.replace(tmp, target)
-        return target
+        return atomic_write(target, json.dumps(data, indent=1) + "\n")
 
 
 def resolve_inside(root: Path, relative: str) -> Path:

@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from exprbench.assets import expected_digest, get_asset, home
-from exprbench.assets.store import sha256_file
+from exprbench.files import atomic_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +74,9 @@ def load(key: str):
 
 def store(key: str, tracks) -> Path:
     path = entry_path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:16]}.", suffix=".npz.part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.array(json.dumps(tracks._meta())),
-                     **{name: getattr(tracks, name) for name in _ARRAYS})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, meta=np.array(json.dumps(tracks._meta())),
+                 **{name: getattr(tracks, name) for name in _ARRAYS})
     return path
 
 

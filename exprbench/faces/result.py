@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from exprbench.faces.identity import EMBEDDING_DIM
 from exprbench.faces.landmarker import BLENDSHAPE_NAMES, N_BLENDSHAPES, N_LANDMARKS
+from exprbench.files import atomic_path
 
 GAZE_PARTS = ("left", "right", "combined")
 _META_KEY = b"exprbench.faces"
@@ -139,10 +140,8 @@ class FaceTracks:
 
     def to_parquet(self, path: str | Path) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        pq.write_table(self.to_arrow(), tmp)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            pq.write_table(self.to_arrow(), tmp)
         return path
 
     @classmethod

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from exprbench.errors import InputError
+from exprbench.files import atomic_write
 from exprbench.outdir import OutputFolder, claim
 from exprbench.leaderboard.page import render_html, render_markdown
 from exprbench.leaderboard.paper import PAPER_TABLE, load_paper_table
@@ -55,14 +55,7 @@ COMMAND = "exprbench leaderboard"
 
 def _write(folder: OutputFolder, rel: str, data: str | bytes) -> None:
     """Write through a temporary file so a reader never sees half a file; recorded as the builder's."""
-    path = folder.file(rel)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8", newline="\n")
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(folder.file(rel), data)
 
 
 def build_leaderboard(runs: Sequence[str | Path], out: str | Path, *,

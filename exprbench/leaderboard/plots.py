@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from exprbench.files import atomic_path
 from exprbench.leaderboard.ranking import ranked_metrics
 from exprbench.leaderboard.table import MODES, SPLITS, Entry, display, metrics
 from exprbench.protocol import PROTOCOL, MetricProtocol
@@ -48,8 +49,8 @@ def _not_measured(missing: list[str]) -> str:
 
 
 def _save(fig: Figure, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png", metadata={"Software": None})
 
 
 def bar_chart(entries: list[Entry], split: str, mode: str, path: Path) -> bool:

@@ -12,7 +12,6 @@ Rung videos (except the H.264 CRF rungs, whose codec loss is the degradation) ar
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -26,6 +25,7 @@ import numpy as np
 
 from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, Item
 from exprbench.errors import InputError
+from exprbench.files import atomic_path, atomic_write, sha256_file
 from exprbench.video import load_image, read_video, write_video
 
 log = logging.getLogger(__name__)
@@ -206,14 +206,12 @@ TRANSFORMS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 def write_lossless(path: Path, frames: np.ndarray, fps: float) -> Path:
     """RGB frames as H.264 RGB at qp 0 (libx264rgb): they decode bit for bit as written.
 
-    Written to ``<name>.part`` and renamed, so an interrupted run leaves no half video under the name.
+    Written through ``atomic_path``, so an interrupted run leaves no half video under the name.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
     rate = Fraction(fps).limit_denominator(1001)
     h, w = frames.shape[1] - frames.shape[1] % 2, frames.shape[2] - frames.shape[2] % 2
-    with av.open(str(tmp), mode="w", format="mp4") as container:
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264rgb", rate=rate)
         stream.width, stream.height, stream.pix_fmt = w, h, "rgb24"
         stream.options = {"qp": "0", "preset": "ultrafast"}
@@ -223,7 +221,6 @@ def write_lossless(path: Path, frames: np.ndarray, fps: float) -> Path:
             frame.pts = i
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
-    tmp.replace(path)
     return path
 
 
@@ -270,7 +267,7 @@ def rung_items(rung: Rung, items: list[Item], bench: Benchmark) -> list[Item]:
 
 def _record(plan: BuildPlan, rung: Rung, items: list[Item]) -> dict:
     """What a rung's videos are made of: another benchmark, item set, frame budget or seed rebuilds it."""
-    manifest = hashlib.sha256((plan.bench.root / MANIFEST_NAME).read_bytes()).hexdigest()
+    manifest = sha256_file(plan.bench.root / MANIFEST_NAME)
     return {"method": rung.method, "kind": rung.kind, "param": rung.param, "frames": plan.frames,
             "items": sorted(i.id for i in items), "shuffle_seed": SHUFFLE_SEED, "noise_seed": NOISE_SEED,
             "bench": str(plan.bench.root.resolve()), "manifest_sha256": manifest}
@@ -302,7 +299,7 @@ def build_rung(plan: BuildPlan, rung: Rung, items: list[Item]) -> bool:
     else:
         for item in items:
             _build_item(plan, rung, item, folder / f"{item.id}.mp4")
-    rung_record_path(plan.results, rung).write_text(json.dumps(_record(plan, rung, items), indent=1) + "\n")
+    atomic_write(rung_record_path(plan.results, rung), json.dumps(_record(plan, rung, items), indent=1) + "\n")
     return True
 
 

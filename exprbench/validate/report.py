@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
 
+from exprbench.files import atomic_path
 from exprbench.validate.ladders import LADDERS
 from exprbench.validate.meta import PASS_SPEARMAN
 
@@ -16,9 +16,9 @@ COLUMNS = ["metric", "ladder", "mode", "rungs", "spearman", "pairs_correct", "pa
 
 
 def _atomic(path: Path, write) -> None:  # noqa: ANN001
-    tmp = path.with_name(f".{path.name}.part")
-    write(tmp)
-    os.replace(tmp, path)
+    """``write(tmp)`` into a temp path renamed onto ``path`` (``exprbench.files.atomic_path``)."""
+    with atomic_path(path) as tmp:
+        write(tmp)
 
 
 def _fmt(value: float) -> str:

@@ -22,9 +22,16 @@ import pandas as pd
 from exprbench import __version__
 from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.errors import InputError
+from exprbench.files import atomic_write
 from exprbench.protocol import PROTOCOL
 from exprbench.validate import ladders as lad
-from exprbench.validate.meta import LadderScore, metric_columns, metric_name, score_ladder, unit_table
+from exprbench.validate.meta import (
+    LadderScore,
+    metric_columns,
+    metric_name,
+    score_ladder,
+    unit_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +143,7 @@ def _evaluate_rung(bench: Benchmark, out: Path, job: RungJob, frames: int | None
     options = EvalOptions(items=[i.id for i in items], allow_short=frames is not None, workers=workers,
                           metrics=job.metrics)
     evaluate(bench.root, out / "results", rung.method, eval_dir, options, progress=progress, warn_unranked=False)
-    (eval_dir / "validate.json").write_text(json.dumps(record, indent=1) + "\n")
+    atomic_write(eval_dir / "validate.json", json.dumps(record, indent=1) + "\n")
     return eval_dir, True
 
 
@@ -265,7 +272,7 @@ def validate(bench_root: str | Path, out: str | Path, *, items: list[str] | None
             entry = times.setdefault(method, {"build": 0.0, "eval": 0.0})
             entry["build"] = t1 - t0 if rebuilt else entry["build"]
             entry["eval"] = t2 - t1
-            times_path.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
+            atomic_write(times_path, json.dumps(times, indent=1, sort_keys=True) + "\n")
         else:
             reused += 1
         unavailable.update(json.loads((eval_dirs[method] / "summary.json").read_text()).get("unavailable", {}))

@@ -10,7 +10,6 @@ an ``InputError`` naming the file; any other exception (in loading or in buildin
 from __future__ import annotations
 
 import json
-import math
 import shutil
 
 import pandas as pd
