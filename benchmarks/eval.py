@@ -47,8 +47,9 @@ def main() -> None:
     from scipy.ndimage import gaussian_filter
 
     from exprbench.benchmark.prepare import prepare_sample
-    from exprbench.evaluate import EvalOptions, _paired_metric, evaluate
+    from exprbench.evaluate import EvalOptions, evaluate
     from exprbench.faces import analyze_frames, analyze_image, analyze_video
+    from exprbench.scoring.instances import metric_instance
     from exprbench.video import load_image, read_video, write_video
 
     bench = prepare_sample(work / "bench", frames=args.frames)
@@ -63,7 +64,7 @@ def main() -> None:
     shutil.rmtree(work / "home" / "cache", ignore_errors=True)
 
     # warm the process (model loading is paid once per process, not per clip), then time the parts
-    metrics = [_paired_metric(n) for n in ("psnr", "ssim", "lpips")]  # the instances eval itself uses
+    metrics = [metric_instance(n) for n in ("psnr", "ssim", "lpips")]  # the instances eval itself uses
     gen_path = results / "blur1" / f"{item.id}.mp4"
     warm_gen = read_video(gen_path)
     analyze_frames(warm_gen[:2], fps=item.fps)

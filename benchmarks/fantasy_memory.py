@@ -16,10 +16,9 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import fantasy_model  # noqa: F401  (installs the torchvision shim before diffusers is imported)
-
 import torch
 
+import fantasy_model  # noqa: F401  (installs the torchvision shim before diffusers is imported)
 from fantasy_model.configs import OFFICIAL_ADAPTER, WAN_I2V_14B_720P
 from fantasy_model.expression_attention import install_expression_attention
 from fantasy_model.expression_encoder import ExpressionEncoder

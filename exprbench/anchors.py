@@ -23,6 +23,7 @@ from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, load_benchmar
 from exprbench.errors import InputError
 from exprbench.files import atomic_write, sha256_file
 from exprbench.protocol import PROTOCOL
+from exprbench.scoring.outputs import write_tables
 
 ANCHOR_METHOD = "static"
 
@@ -146,8 +147,6 @@ def attach(frame: pd.DataFrame, summary: dict, anchors: dict | None) -> pd.DataF
 
 def attach_to_eval(eval_dir: str | Path, anchors: dict | None) -> None:
     """Rewrite an eval folder's per_item.csv and summary.json with ``anchors`` attached."""
-    from exprbench.evaluate import write_tables
-
     eval_dir = Path(eval_dir)
     summary = json.loads((eval_dir / "summary.json").read_text())
     frame = pd.read_csv(eval_dir / "per_item.csv", dtype={"item_id": str, "split": str, "mode": str})

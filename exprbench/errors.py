@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 

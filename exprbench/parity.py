@@ -109,7 +109,8 @@ def score_item_rows(bench_root: str | Path, results: str | Path, method: str, it
     ``face<j> <key>``. FID/FVD are left to ``score_frames`` (eval pools them per split)."""
     from exprbench.benchmark.manifest import load_benchmark
     from exprbench.benchmark.results import check_result
-    from exprbench.evaluate import EvalOptions, score_item
+    from exprbench.scoring.item import score_item
+    from exprbench.scoring.options import EvalOptions
 
     bench = load_benchmark(bench_root)
     item = bench.item(item_id)

@@ -615,7 +615,7 @@ def render_markdown() -> str:
         anchor = "-" if m.extra else ("static baseline" if m.anchor == "static" else f"{m.worst:g}")
         lines.append(f"| `{m.key}` | {m.title} | {m.direction} | {', '.join(m.modes)} | {ranked} | "
                      f"{', '.join(m.needs)} | {m.unit} | {anchor} -> {m.ideal:g} |")
-    lines += ["", f"## What changed from v1, and the measurement behind each change", ""]
+    lines += ["", "## What changed from v1, and the measurement behind each change", ""]
     lines += [f"- **{what}**: {why}." for what, why in V2_CHANGES]
     lines += ["", "## Shared rules", "",
               "### Frames", ""]

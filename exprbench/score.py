@@ -33,8 +33,10 @@ def score_pair(generated: str | Path, reference: str | Path, portrait: str | Pat
                mode: str = "self", metrics: tuple[str, ...] | None = None) -> list[dict]:
     """Score ``generated`` against ``reference`` (ground truth in self mode, the driving video in cross
     mode); returns one dict per face with every applicable metric (NaN where a face is not found)."""
-    from exprbench.evaluate import EvalOptions, _set_availability, score_item
     from exprbench.faces import analyze_image
+    from exprbench.scoring.instances import set_availability
+    from exprbench.scoring.item import score_item
+    from exprbench.scoring.options import EvalOptions
 
     if mode not in ("self", "cross"):
         raise InputError(None, f"mode must be self or cross, got {mode!r}")
@@ -61,7 +63,7 @@ def score_pair(generated: str | Path, reference: str | Path, portrait: str | Pat
         bench = _PairBenchmark(root=Path(tmp), name="pair", fps=ref_info.fps, frames=n, items=[item])
         bench.files = {"portrait": portrait, "reference": reference}
         options = EvalOptions(metrics=metrics, allow_short=True)
-        set_available, _ = _set_availability(options)
+        set_available, _ = set_availability(options)
         outcome = score_item(bench, item, ResultCheck(item, generated, gen_info, None), options, set_available)
     rows = outcome.rows
     for row in rows:

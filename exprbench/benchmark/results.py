@@ -10,7 +10,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from exprbench.benchmark.contract import ASPECT_TOLERANCE, FPS_TOLERANCE, aspect_mismatch, portrait_size, result_name
+from exprbench.benchmark.contract import (
+    ASPECT_TOLERANCE,
+    FPS_TOLERANCE,
+    aspect_mismatch,
+    portrait_size,
+    result_name,
+)
 from exprbench.benchmark.manifest import Benchmark, Item
 from exprbench.errors import ExprBenchError, InputError
 from exprbench.video import VideoInfo, probe

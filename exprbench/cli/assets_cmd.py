@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from exprbench.assets import all_assets, cache_path, expected_digest, fetch, get_asset, home, is_cached
+from exprbench.assets import (
+    all_assets,
+    cache_path,
+    expected_digest,
+    fetch,
+    get_asset,
+    home,
+    is_cached,
+)
 from exprbench.assets.store import check_file
 from exprbench.errors import AssetError, ExprBenchError
 

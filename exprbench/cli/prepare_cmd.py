@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from exprbench.benchmark.prepare import DEFAULT_FPS, DEFAULT_FRAMES, SAMPLE_FRAMES, prepare, prepare_sample
+from exprbench.benchmark.prepare import (
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    SAMPLE_FRAMES,
+    prepare,
+    prepare_sample,
+)
 from exprbench.cli.common import progress_disabled
 from exprbench.errors import InputError
 

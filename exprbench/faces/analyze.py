@@ -23,7 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.faces import cache as face_cache
-from exprbench.faces.budget import analysis_scale, downscale_chunks, restore_scale, scaled_size
+from exprbench.faces.budget import (
+    analysis_scale,
+    downscale_chunks,
+    restore_scale,
+    scaled_size,
+)
 from exprbench.faces.geometry import (
     box_iou,
     boxes_from_landmarks,

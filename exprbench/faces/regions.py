@@ -48,7 +48,12 @@ from exprbench.faces.analyze import (
     to_full_frame,
     with_scale,
 )
-from exprbench.faces.budget import analysis_scale, downscale_chunks, restore_scale, scaled_size
+from exprbench.faces.budget import (
+    analysis_scale,
+    downscale_chunks,
+    restore_scale,
+    scaled_size,
+)
 from exprbench.faces.geometry import box_centres, boxes_from_landmarks
 from exprbench.faces.identity import EMBEDDING_DIM, IdentityEmbedder
 from exprbench.faces.landmarker import Detections, Landmarker

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from exprbench.errors import InputError
 from exprbench.files import atomic_write
-from exprbench.outdir import OutputFolder, claim
 from exprbench.leaderboard.page import render_html, render_markdown
 from exprbench.leaderboard.paper import PAPER_TABLE, load_paper_table
 from exprbench.leaderboard.plots import bar_chart, overview
@@ -28,6 +27,7 @@ from exprbench.leaderboard.table import (
     run_entries,
 )
 from exprbench.leaderboard.validation import load_validation
+from exprbench.outdir import OutputFolder, claim
 from exprbench.protocol import PROTOCOL
 from exprbench.protocol import render_markdown as protocol_markdown
 

@@ -18,7 +18,6 @@ The run's own record wins so that merging runs made by different people cannot r
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,11 +26,14 @@ from pathlib import Path
 import pandas as pd
 
 from exprbench.errors import InputError
-from exprbench.eval_schema import check_per_item, check_summary
 from exprbench.protocol import PROTOCOL
+from exprbench.scoring.schema import (
+    check_per_item,
+    check_summary,
+    read_json_object,
+    read_run_record,
+)
 
-RUN_FILE = "run.json"
-RUN_KEYS = ("method_version", "run_by")
 UNKNOWN = "unknown"
 
 
@@ -55,33 +57,6 @@ class Run:
         """What makes a leaderboard row unique (besides split and mode)."""
         return (self.protocol, self.benchmark, self.benchmark_sha256 or "", self.method, self.method_version,
                 self.run_by)
-
-
-def _read_json(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise InputError(path, f"is missing: not an exprbench eval output folder ({what})",
-                         "pass folders written by 'exprbench eval --out'")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"is not valid JSON ({exc})", "re-run 'exprbench eval' to rewrite it") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, "must hold a JSON object")
-    return data
-
-
-def _run_record(folder: Path) -> dict[str, str]:
-    path = folder / RUN_FILE
-    if not path.is_file():
-        return {}
-    record = _read_json(path, "optional run record")
-    unknown = sorted(set(record) - set(RUN_KEYS))
-    if unknown:
-        raise InputError(path, f"has unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(RUN_KEYS)}")
-    for key, value in record.items():
-        if not isinstance(value, str) or not value.strip():
-            raise InputError(path, f"'{key}' must be a non-empty string")
-    return {k: v.strip() for k, v in record.items()}
 
 
 def _check_summary(path: Path, summary: dict) -> None:
@@ -133,10 +108,10 @@ def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = Non
     if not folder.is_dir():
         raise InputError(folder, "is not a folder", "pass eval output folders written by 'exprbench eval --out'")
     summary_path = folder / "summary.json"
-    summary = _read_json(summary_path, "summary.json")
+    summary = read_json_object(summary_path, "summary.json")
     _check_summary(summary_path, summary)
-    config = _read_json(folder / "config.json", "config.json")
-    record = _run_record(folder)
+    config = read_json_object(folder / "config.json", "config.json")
+    record = read_run_record(folder)
     method = str(summary["method"])
     version = (record.get("method_version") or (method_versions or {}).get(method)
                or str(config.get("exprbench") or UNKNOWN))

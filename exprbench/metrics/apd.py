@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_reduce import paired_frames, reference_frame, relative_to
+from exprbench.metrics.face_base import (
+    FacePair,
+    FaceScore,
+    paired_frames,
+    per_frame_score,
+    reference_frame,
+    relative_to,
+)
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -34,5 +41,15 @@ def apd_abs_per_frame(generated: np.ndarray, driving: np.ndarray, relative: bool
     return apd_per_frame(generated, driving, relative=False)
 
 
-register_metric(MetricSpec.from_protocol("apd", "face", apd_per_frame, consumes="pose"))
-register_metric(MetricSpec.from_protocol("apd_abs", "face", apd_abs_per_frame, consumes="pose"))
+def apd(face: FacePair) -> FaceScore:
+    reference = face.reference["pose"]
+    return per_frame_score(apd_per_frame(face.generated["pose"], reference, relative=face.relative), reference)
+
+
+def apd_abs(face: FacePair) -> FaceScore:
+    reference = face.reference["pose"]
+    return per_frame_score(apd_abs_per_frame(face.generated["pose"], reference), reference)
+
+
+register_metric(MetricSpec.from_protocol("apd", "face", apd, consumes=("pose",)))
+register_metric(MetricSpec.from_protocol("apd_abs", "face", apd_abs, consumes=("pose",)))

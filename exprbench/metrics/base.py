@@ -29,7 +29,14 @@ import torch
 
 from exprbench.assets import asset_path
 from exprbench.errors import AssetError, ChecksumError, ExprBenchError, InputError
-from exprbench.metrics.frames import Frames, frame_count, frame_size, resize_unit, to_unit_tensor
+from exprbench.metrics.frames import (
+    Frames,
+    frame_count,
+    frame_size,
+    prepare,
+    resize_unit,
+    to_unit_tensor,
+)
 from exprbench.metrics.frechet import FeatureStats, stats_distance
 from exprbench.protocol import MetricProtocol, metric_protocol
 
@@ -266,6 +273,24 @@ class SetMetric(ABC):
     def features(self, frames: Frames) -> np.ndarray:
         """``(n, dim)`` float32 features of one video (all frames for FID, windows for FVD)."""
 
+    def prepare_frames(self, frames: Frames) -> torch.Tensor:
+        """Frames as the network takes them: float [0, 1] at the protocol's size, on the metric's device.
+
+        ``features`` gives the same values for these as for the raw frames (conversion and resizing are
+        per frame, and a frame already at the size is not resampled), so a stream can keep prepared
+        frames, a fraction of a large video's bytes, while it waits for a full block."""
+        return prepare(frames_to_device(frames, self.device), self.protocol.size)
+
+    def block_frames(self) -> int | None:
+        """A frame count such that the features of consecutive blocks of that many frames, concatenated,
+        are the features of the whole video (the network sees the same batches); None if no such count
+        exists. FID batches frames independently: ``batch_size``."""
+        return self.batch_size
+
+    def stream(self) -> FeatureStream:
+        """A ``FeatureStream`` for one video fed chunk by chunk."""
+        return FeatureStream(self)
+
     def reset(self) -> None:
         self.stats = {"generated": FeatureStats(self.network.dim), "reference": FeatureStats(self.network.dim)}
         self.videos = {"generated": 0, "reference": 0}
@@ -334,3 +359,43 @@ class SetMetric(ABC):
         return SetScore(key=self.key, value=value, network=self.network.name, n_generated=gen.count,
                         n_reference=ref.count, videos_generated=self.videos["generated"],
                         videos_reference=self.videos["reference"], warnings=tuple(notes))
+
+
+class FeatureStream:
+    """The features of one video fed chunk by chunk, in memory bounded by a block, not by the video.
+
+    Equal to ``metric.features(whole video)``: frames are prepared (``SetMetric.prepare_frames``) as they
+    arrive and handed to the network in whole blocks (``SetMetric.block_frames``) counted from the first
+    frame, so every batch the network sees is the one it would see on the whole video.
+    """
+
+    def __init__(self, metric: SetMetric) -> None:
+        self.metric = metric
+        self._pending: torch.Tensor | None = None
+        self._features: list[np.ndarray] = []
+
+    def add(self, frames: Frames) -> None:
+        prepared = self.metric.prepare_frames(frames)
+        self._pending = prepared if self._pending is None else _join(self._pending, prepared)
+        block = self.metric.block_frames()
+        ready = len(self._pending) // block * block if block else 0
+        if ready:
+            self._features.append(self.metric.features(self._pending[:ready]))
+            self._pending = self._pending[ready:] if ready < len(self._pending) else None
+
+    def finish(self) -> np.ndarray:
+        """The video's ``(n, dim)`` features; the stream is empty afterwards."""
+        if self._pending is not None and len(self._pending):
+            self._features.append(self.metric.features(self._pending))
+        out = self._features or [np.zeros((0, self.metric.network.dim), dtype=np.float32)]
+        self._pending, self._features = None, []
+        return np.concatenate(out)
+
+
+def _join(pending: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    """``pending`` then ``new`` in ``new``'s memory layout. Why: a convolution picks its kernel by layout
+    (prepared frames are channels-last), and another kernel rounds differently, so a batch built from
+    chunks must be laid out as the batch built from the whole video to give the same bits."""
+    layout = (torch.channels_last if new.dim() == 4 and not new.is_contiguous()
+              and new.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format)
+    return torch.cat([pending, new]).contiguous(memory_format=layout)

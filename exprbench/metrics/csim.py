@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from exprbench.metrics.face_base import FacePair, FaceScore, covered, frame_mean
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -21,4 +22,12 @@ def csim_per_frame(portrait_embedding: np.ndarray, generated: np.ndarray) -> np.
     return (g @ p) / norms
 
 
-register_metric(MetricSpec.from_protocol("csim", "face", csim_per_frame, consumes="identity"))
+def csim(face: FacePair) -> FaceScore:
+    """The portrait always has its embedding, so the coverage is the frames where the generated face is
+    found (its embedding is sampled on every k-th of them)."""
+    per_frame = csim_per_frame(face.portrait_identity, face.generated["identity"])
+    everywhere = np.ones(len(per_frame), dtype=bool)
+    return FaceScore(frame_mean(per_frame), covered(face.generated_present, everywhere))
+
+
+register_metric(MetricSpec.from_protocol("csim", "face", csim, consumes=("identity",)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from exprbench.metrics.csim import csim_per_frame
+from exprbench.metrics.face_base import FacePair, FaceScore, covered
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -26,4 +27,10 @@ def csim_gap(portrait_embedding: np.ndarray, generated: np.ndarray, ground_truth
     return float(abs(g.mean() - t.mean()))
 
 
-register_metric(MetricSpec.from_protocol("csim_gap", "face", csim_gap, consumes="identity"))
+def identity_gap(face: FacePair) -> FaceScore:
+    """Covered where the ground-truth face is found and the generated one too (embeddings are sampled)."""
+    value = csim_gap(face.portrait_identity, face.generated["identity"], face.reference["identity"])
+    return FaceScore(value, covered(face.generated_present, face.reference_present))
+
+
+register_metric(MetricSpec.from_protocol("csim_gap", "face", identity_gap, consumes=("identity",)))

@@ -17,7 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from exprbench.metrics.base import FeatureNetwork, SetMetric, frames_to_device, load_asset_or_unavailable
+from exprbench.metrics.base import (
+    FeatureNetwork,
+    SetMetric,
+    frames_to_device,
+    load_asset_or_unavailable,
+)
 from exprbench.metrics.frames import Frames, frame_count, prepare
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import FidProtocol, metric_protocol
@@ -31,7 +36,13 @@ def fid_inception_structure() -> nn.Module:
     pytorch-fid (and through it torchvision) is imported here, not at module level, so the metric
     registry imports on a bare CUDA machine without them (benchmarks/gpu_check.py).
     """
-    from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2, _inception_v3
+    from pytorch_fid.inception import (
+        FIDInceptionA,
+        FIDInceptionC,
+        FIDInceptionE_1,
+        FIDInceptionE_2,
+        _inception_v3,
+    )
 
     net = _inception_v3(num_classes=1008, aux_logits=False, weights=None)
     net.Mixed_5b = FIDInceptionA(192, pool_features=32)

@@ -17,7 +17,12 @@ import warnings
 import numpy as np
 import torch
 
-from exprbench.metrics.base import FeatureNetwork, SetMetric, frames_to_device, load_asset_or_unavailable
+from exprbench.metrics.base import (
+    FeatureNetwork,
+    SetMetric,
+    frames_to_device,
+    load_asset_or_unavailable,
+)
 from exprbench.metrics.frames import Frames, frame_count, prepare
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import FvdProtocol, metric_protocol
@@ -80,6 +85,12 @@ class FVD(SetMetric):
                      for a, b in windows[i:i + self.batch_size]]
             out.append(self._run(torch.stack(clips) * (hi - lo) + lo))
         return np.concatenate(out) if out else np.zeros((0, self.network.dim), dtype=np.float32)
+
+    def block_frames(self) -> int | None:
+        """``batch_size`` windows' worth of frames when the protocol's windows tile the video from frame 0
+        (stride = window, first frame 0: a block then holds exactly ``batch_size`` windows); else None."""
+        p = self.protocol
+        return p.window * self.batch_size if p.stride == p.window and p.first_frame == 0 else None
 
     def warnings(self) -> list[str]:
         notes = self._sample_warnings()

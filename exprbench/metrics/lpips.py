@@ -16,7 +16,11 @@ import warnings
 import numpy as np
 import torch
 
-from exprbench.metrics.base import PairedVideoMetric, exact_float32, load_asset_or_unavailable
+from exprbench.metrics.base import (
+    PairedVideoMetric,
+    exact_float32,
+    load_asset_or_unavailable,
+)
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import LpipsProtocol, metric_protocol
 

@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_reduce import paired_frames, reference_frame, relative_to
+from exprbench.metrics.face_base import (
+    FacePair,
+    FaceScore,
+    covered,
+    paired_frames,
+    reference_frame,
+    relative_to,
+)
 from exprbench.metrics.registry import MetricSpec, register_metric
 from exprbench.protocol import metric_protocol
 
@@ -49,4 +56,11 @@ def motion_ratio(generated_blendshapes: np.ndarray, reference_blendshapes: np.nd
     return float(np.mean(finite)) if finite else float("nan")
 
 
-register_metric(MetricSpec.from_protocol("motion", "face", motion_ratio, consumes="blendshapes+pose"))
+def motion(face: FacePair) -> FaceScore:
+    """Covered where the driving face is found and the generated one too."""
+    g, r = face.generated, face.reference
+    value = motion_ratio(g["blendshapes"], r["blendshapes"], g["pose"], r["pose"])
+    return FaceScore(value, covered(face.generated_present, face.reference_present))
+
+
+register_metric(MetricSpec.from_protocol("motion", "face", motion, consumes=("blendshapes", "pose")))

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from bench_media import copy_truth, truth_frames, write_results
 
-from exprbench import eval_resume
 from exprbench.benchmark.results import check_result
 from exprbench.evaluate import EvalOptions, evaluate
 from exprbench.score import score_pair
+from exprbench.scoring import resume
 
 ITEMS = ["single-self-man", "single-cross-astronaut", "single-self-pexels_00s"]
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "HF_HUB_OFFLINE": "1"}
@@ -58,7 +58,7 @@ def test_killed_eval_resumes_byte_identical(mini, blurred, tmp_path):
     reference = tmp_path / "uninterrupted"
     subprocess.run(_cmd(mini, blurred, reference), env=ENV, check=True, capture_output=True)
     out = tmp_path / "killed"
-    partial = eval_resume.partial_dir(out)
+    partial = resume.partial_dir(out)
     for count in (0, 1, 2):  # killed before any item, after one, after two
         proc = subprocess.Popen(_cmd(mini, blurred, out), env=ENV, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -78,17 +78,17 @@ def test_changed_result_or_protocol_is_rescored(mini, blurred, tmp_path, monkeyp
     item = mini.item(ITEMS[0])
     options = EvalOptions(items=[item.id])
     check = check_result(blurred, "blur", item)
-    key = eval_resume.item_key(mini, item, check, options, ())
-    assert key == eval_resume.item_key(mini, item, check, options, ())
-    assert key != eval_resume.item_key(mini, item, check, EvalOptions(items=[item.id], metrics=("psnr",)), ())
+    key = resume.item_key(mini, item, check, options, ())
+    assert key == resume.item_key(mini, item, check, options, ())
+    assert key != resume.item_key(mini, item, check, EvalOptions(items=[item.id], metrics=("psnr",)), ())
     copy = tmp_path / "results"
     copy_truth(mini, copy, "blur")  # other content under the same name
-    assert key != eval_resume.item_key(mini, item, check_result(copy, "blur", item), options, ())
+    assert key != resume.item_key(mini, item, check_result(copy, "blur", item), options, ())
     import exprbench.protocol
 
     changed = {**exprbench.protocol.protocol_dict(), "version": "changed"}
     monkeypatch.setattr(exprbench.protocol, "protocol_dict", lambda: changed)
-    assert key != eval_resume.item_key(mini, item, check, options, ())
+    assert key != resume.item_key(mini, item, check, options, ())
 
 
 def _children(pid):
@@ -109,7 +109,7 @@ def test_workers_die_with_parent_and_ctrl_c_keeps_finished(mini, blurred, tmp_pa
     """Kill the parent of --workers 2: no worker survives it; Ctrl-C stops within a second, no
     traceback, and the finished items stay on disk for the rerun."""
     out = tmp_path / "ev"
-    partial = eval_resume.partial_dir(out)
+    partial = resume.partial_dir(out)
     proc = subprocess.Popen(_cmd(mini, blurred, out, "--workers", "2"), env=ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True,
                             # a background job of a non-interactive shell inherits SIGINT ignored

@@ -9,12 +9,12 @@ import torch
 from bench_media import copy_truth, truth_frames, write_results
 from scipy.ndimage import gaussian_filter
 
-import exprbench.evaluate as ev
 from exprbench.assets import home
 from exprbench.evaluate import EvalOptions, evaluate
 from exprbench.metrics import FeatureNetwork
 from exprbench.metrics.fid import FID
 from exprbench.metrics.fvd import FVD
+from exprbench.scoring import instances
 
 ITEMS = ["single-self-pexels_00s", "single-self-pexels_06s", "single-self-man", "multi-self-pair_woman_man"]
 
@@ -31,7 +31,8 @@ def _pooled(x: torch.Tensor) -> torch.Tensor:
 def stand_ins(monkeypatch):
     fid = FID(network=FeatureNetwork(name="STAND-IN quadrant pooling (not Inception)", forward=_pooled, dim=24))
     fvd = FVD(network=FeatureNetwork(name="STAND-IN quadrant pooling (not I3D)", forward=_pooled, dim=24))
-    monkeypatch.setattr(ev, "_SET", {ev.metric_instance_key("fid"): fid, ev.metric_instance_key("fvd"): fvd})
+    monkeypatch.setattr(instances, "_INSTANCES", {instances.metric_instance_key("fid"): fid,
+                                                  instances.metric_instance_key("fvd"): fvd})
     return fid, fvd
 
 

@@ -10,10 +10,17 @@ import pandas as pd
 import pytest
 from bench_media import copy_truth, static_frames, write_results
 
-from exprbench.anchors import anchors_from_eval, anchors_name, benchmark_sha256, load_anchors, write_anchors
+from exprbench.anchors import (
+    anchors_from_eval,
+    anchors_name,
+    benchmark_sha256,
+    load_anchors,
+    write_anchors,
+)
 from exprbench.benchmark import load_benchmark
 from exprbench.errors import InputError
-from exprbench.evaluate import EvalOptions, _covered, evaluate
+from exprbench.evaluate import EvalOptions, evaluate
+from exprbench.metrics.face_base import covered
 from exprbench.protocol import PROTOCOL
 
 CROSS = ["single-cross-astronaut", "single-cross-man_first"]  # the driving video is a perfect output
@@ -123,5 +130,5 @@ def test_stale_anchors_leave_the_run_unranked_with_a_warning(v2, tmp_path, caplo
 def test_coverage_counts_only_frames_where_the_reference_has_a_value():
     measured = np.array([1, 1, 0, 0, 1, 0], bool)
     reference = np.array([1, 1, 1, 0, 0, 0], bool)  # the driver's eyes are closed in the last three frames
-    assert _covered(measured, reference) == pytest.approx(2 / 3)
-    assert _covered(measured, np.zeros(6, bool)) == 0.0
+    assert covered(measured, reference) == pytest.approx(2 / 3)
+    assert covered(measured, np.zeros(6, bool)) == 0.0

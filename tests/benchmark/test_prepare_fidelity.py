@@ -18,7 +18,14 @@ from exprbench.assets import asset_path
 from exprbench.benchmark import load_benchmark
 from exprbench.cli.main import cli
 from exprbench.framerate import exact_rate, frames_within
-from exprbench.video import iter_frames, load_image, read_resampled, read_video, resample_indices, write_video
+from exprbench.video import (
+    iter_frames,
+    load_image,
+    read_resampled,
+    read_video,
+    resample_indices,
+    write_video,
+)
 
 DEMO = Path("/work/shared/media/fantasy-portrait-demo")
 NTSC = Fraction(30000, 1001)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from exprbench.assets import all_assets, asset_path, cache_path, get_asset
+from exprbench.assets import all_assets, asset_path, cache_path, get_asset, registry
 from exprbench.cli.main import cli
-
-from exprbench.assets import registry
 
 # the shipped assets, read at import: tests elsewhere register stand-ins ("test_*") in the same process
 SHIPPED = {a.name: a for a in all_assets() if not a.name.startswith("test_")}

@@ -1,5 +1,5 @@
 """Eval output folders (summary.json, per_item.csv, config.json) written to the v2 data contract
-(exprbench.anchors, exprbench.eval_schema), for ranking tests that need exact, chosen numbers.
+(exprbench.anchors, exprbench.scoring.schema), for ranking tests that need exact, chosen numbers.
 
 Real eval outputs (conftest.py) prove the leaderboard reads what eval writes; these prove the ranking
 rules on cases real media cannot pin down (a made-up third method, a face with closed eyes, a

@@ -50,12 +50,17 @@ def test_markdown_page_lists_every_metric_and_setting() -> None:
 
 
 def test_registry_agrees_with_the_protocol() -> None:
-    keys = {spec.key for spec in all_metrics()}
-    assert {"fid@v2", "fvd@v2", "psnr@v2", "ssim@v2", "lpips@v2"} <= keys
+    """Every protocol entry has exactly one registered metric (each module registers its own), listed in
+    the protocol's order, and a spec's descriptive fields are its protocol entry's."""
+    assert [spec.name for spec in all_metrics()] == [entry.name for entry in PROTOCOL.metrics]
     for spec in all_metrics():
         entry = metric_protocol(spec.name)
+        assert spec.protocol is entry
         assert (spec.key, spec.direction, spec.modes, spec.needs, spec.unit) == (
             entry.key, entry.direction, entry.modes, entry.needs, entry.unit)
+    assert [s.name for s in all_metrics("set")] == ["fid", "fvd"]
+    assert [s.name for s in all_metrics("paired")] == ["psnr", "ssim", "lpips"]
+    assert all(s.consumes for s in all_metrics("face"))
     assert get_metric("psnr").kind == "paired" and get_metric("psnr").higher_is_better
     assert get_metric("lpips@v2").direction == "lower"
     with pytest.raises(KeyError):
@@ -69,10 +74,17 @@ def test_register_metric_validates() -> None:
     spec = MetricSpec.from_protocol("psnr", "paired", PSNR)
     with pytest.raises(ValueError, match="already registered"):
         register_metric(spec)
-    with pytest.raises(ValueError, match="key"):
-        register_metric(dataclasses.replace(spec, key="psnr@v0"))
-    with pytest.raises(ValueError, match="modes"):
-        register_metric(dataclasses.replace(spec, modes=("both",)))
+    with pytest.raises(ValueError, match="differs from protocol"):
+        register_metric(dataclasses.replace(spec, protocol=dataclasses.replace(spec.protocol, modes=("both",))))
+    with pytest.raises(ValueError, match="no entry in protocol"):
+        register_metric(dataclasses.replace(spec, protocol=dataclasses.replace(spec.protocol, name="psnr2")))
     with pytest.raises(ValueError, match="lowercase"):
-        register_metric(dataclasses.replace(spec, name="PSNR"))
+        register_metric(dataclasses.replace(spec, protocol=dataclasses.replace(spec.protocol, name="PSNR")))
+    with pytest.raises(ValueError, match="kind"):
+        register_metric(dataclasses.replace(spec, kind="pixels"))
+    lmd = get_metric("lmd")
+    with pytest.raises(ValueError, match="must consume"):
+        register_metric(dataclasses.replace(lmd, consumes=("wrinkles",)))
+    with pytest.raises(ValueError, match="must consume"):
+        register_metric(dataclasses.replace(lmd, consumes=()))
     assert all_metrics() == before  # nothing half-registered

@@ -131,3 +131,21 @@ def test_registry_lists_the_set_metrics_from_the_protocol() -> None:
     fid, fvd = get_metric("fid"), get_metric("fvd@v2")
     assert fid.kind == fvd.kind == "set" and fid.factory is FID and fvd.factory is FVD
     assert fid.direction == "lower" and fid.modes == ("self",) and fid.needs == ("ground_truth",)
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 16, 17, 32])
+def test_feature_stream_equals_whole_video_features(pexels_frames, standin_frame_network, standin_i3d_file,
+                                                    chunk) -> None:
+    """Eval feeds set metrics chunk by chunk (bounded memory); the features must be exactly those of the
+    whole video, for any chunk size, because the network sees the same batches (the same bits)."""
+    video = np.concatenate([pexels_frames, pexels_frames[:8]])  # 67 frames: 4 FVD windows and a tail
+    for metric in (FID(network=standin_frame_network, batch_size=8),
+                   FVD(network=load_i3d(str(standin_i3d_file)), batch_size=3)):
+        stream = metric.stream()
+        for start in range(0, len(video), chunk):
+            stream.add(video[start:start + chunk])
+        streamed = stream.finish()
+        whole = metric.features(video)
+        assert streamed.shape == whole.shape and np.array_equal(streamed, whole)
+        assert metric.stream().finish().shape == (0, metric.network.dim)  # an empty video has no features
+    assert FVD(network=load_i3d(str(standin_i3d_file)), batch_size=3).block_frames() == 48

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exprbench.validate.meta import adjacent_pairs, metric_columns, score_ladder, spearman, unit_table
+from exprbench.validate.meta import (
+    adjacent_pairs,
+    metric_columns,
+    score_ladder,
+    spearman,
+    unit_table,
+)
 
 
 def test_spearman_is_one_for_a_perfect_order_in_either_direction():

@@ -8,6 +8,7 @@ hand-edited file is refused in one line naming the file and the field.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ import pandas as pd
 from exprbench.errors import InputError
 
 _HINT = "re-run 'exprbench eval' to rewrite it"
+# the optional run record beside summary.json: who ran the eval and which version of the method
+RUN_FILE = "run.json"
+RUN_KEYS = ("method_version", "run_by")
 
 
 def is_count(value: Any) -> bool:
@@ -124,3 +128,32 @@ def _numeric(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON object from an eval folder, or a one-line error naming the file (missing, not JSON, not an object)."""
+    if not path.is_file():
+        raise InputError(path, f"is missing: not an exprbench eval output folder ({what})",
+                         "pass folders written by 'exprbench eval --out'")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"is not valid JSON ({exc})", "re-run 'exprbench eval' to rewrite it") from exc
+    if not isinstance(data, dict):
+        raise InputError(path, "must hold a JSON object")
+    return data
+
+
+def read_run_record(folder: Path) -> dict[str, str]:
+    """``folder/run.json`` (``{"method_version": ..., "run_by": ...}``, both optional), checked; {} when absent."""
+    path = folder / RUN_FILE
+    if not path.is_file():
+        return {}
+    record = read_json_object(path, "optional run record")
+    unknown = sorted(set(record) - set(RUN_KEYS))
+    if unknown:
+        raise InputError(path, f"has unknown key(s) {', '.join(unknown)}", f"allowed: {', '.join(RUN_KEYS)}")
+    for key, value in record.items():
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(path, f"'{key}' must be a non-empty string")
+    return {k: v.strip() for k, v in record.items()}

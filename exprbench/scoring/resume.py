@@ -4,8 +4,9 @@ Why: scoring a benchmark takes hours; a run killed at any point (SIGKILL, OOM, C
 must continue from the items already scored and write exactly what an uninterrupted run writes.
 
 - One file per item, ``OUT/.partial/<key>.npz``: the rows, timings and decode count as JSON plus the
-  set-metric features as arrays (no pickle). Written to a temporary name and renamed, so a kill
-  mid-write leaves no entry under a valid key (stray ``.part`` files are ignored and removed).
+  set-metric features as arrays (no pickle). Written through ``exprbench.files.atomic_path``, so a
+  kill mid-write leaves no entry under a valid key (a stray temp file is never read, and goes with
+  the folder).
 - The key is a sha256 over everything that decides the outcome: the item's manifest entry, the
   content hash of the result video and of every benchmark file the item reads (portrait, driving
   videos, ground truth), the protocol (``protocol_dict``), the options that change scoring (metrics,
@@ -28,8 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from exprbench import __version__
+from exprbench import __version__, protocol
+from exprbench.benchmark.manifest import Benchmark, Item
+from exprbench.benchmark.results import ResultCheck
+from exprbench.faces.cache import content_hash
 from exprbench.files import atomic_path
+from exprbench.scoring.options import EvalOptions, ItemOutcome
 
 PARTIAL = ".partial"
 _FORMAT = "eval-partial-1"
@@ -45,17 +50,15 @@ def _json_default(value):  # noqa: ANN001, ANN202 - numpy scalars in rows
     raise TypeError(f"cannot store {type(value).__name__} in an eval partial")
 
 
-def item_key(bench, item, check, options, set_available: tuple[str, ...]) -> str:  # noqa: ANN001
+def item_key(bench: Benchmark, item: Item, check: ResultCheck, options: EvalOptions,
+             set_available: tuple[str, ...]) -> str:
     """sha256 of everything that decides an item's outcome (see the module docstring)."""
-    from exprbench.faces.cache import content_hash
-    from exprbench.protocol import protocol_dict
-
     inputs = [item.portrait, item.ground_truth, item.driving_multi, *(item.driving or [])]
     material = {
         "format": _FORMAT, "exprbench": __version__, "item": item.to_json(),
         "result": content_hash(Path(check.info.path)),
         "inputs": {rel: content_hash(bench.path(rel)) for rel in inputs if rel},
-        "protocol": protocol_dict(),
+        "protocol": protocol.protocol_dict(),
         "options": {"metrics": list(options.metrics) if options.metrics is not None else None,
                     "allow_short": options.allow_short},
         "set_available": list(set_available),
@@ -63,7 +66,7 @@ def item_key(bench, item, check, options, set_available: tuple[str, ...]) -> str
     return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def save(folder: Path, key: str, outcome) -> Path | None:  # noqa: ANN001 - ItemOutcome
+def save(folder: Path, key: str, outcome: ItemOutcome) -> Path | None:
     """Atomically store a successful outcome under ``key``; failed ones are not kept."""
     if outcome.error is not None:
         return None
@@ -79,10 +82,8 @@ def save(folder: Path, key: str, outcome) -> Path | None:  # noqa: ANN001 - Item
     return target
 
 
-def load(folder: Path, key: str):  # noqa: ANN201 - ItemOutcome | None
+def load(folder: Path, key: str) -> ItemOutcome | None:
     """The stored outcome for ``key``, or None (absent or unreadable: it is then rescored)."""
-    from exprbench.evaluate import ItemOutcome
-
     path = folder / f"{key}.npz"
     if not path.is_file():
         return None
