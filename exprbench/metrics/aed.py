@@ -12,14 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_base import (
-    FacePair,
-    FaceScore,
-    paired_frames,
-    per_frame_score,
-    reference_frame,
-    relative_to,
-)
+from exprbench.metrics.face_base import frame_metric, paired_frames, reference_frame, relative_to
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -39,15 +32,7 @@ def aed_abs_per_frame(generated: np.ndarray, driving: np.ndarray, relative: bool
     return aed_per_frame(generated, driving, relative=False)
 
 
-def aed(face: FacePair) -> FaceScore:
-    reference = face.reference["blendshapes"]
-    return per_frame_score(aed_per_frame(face.generated["blendshapes"], reference, relative=face.relative), reference)
-
-
-def aed_abs(face: FacePair) -> FaceScore:
-    reference = face.reference["blendshapes"]
-    return per_frame_score(aed_abs_per_frame(face.generated["blendshapes"], reference), reference)
-
-
-register_metric(MetricSpec.from_protocol("aed", "face", aed, consumes=("blendshapes",)))
-register_metric(MetricSpec.from_protocol("aed_abs", "face", aed_abs, consumes=("blendshapes",)))
+register_metric(MetricSpec.from_protocol("aed", "face", frame_metric("blendshapes", aed_per_frame),
+                                          consumes=("blendshapes",)))
+register_metric(MetricSpec.from_protocol("aed_abs", "face", frame_metric("blendshapes", aed_abs_per_frame),
+                                          consumes=("blendshapes",)))

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_base import (
-    FacePair,
-    FaceScore,
-    paired_frames,
-    per_frame_score,
-    reference_frame,
-    relative_to,
-)
+from exprbench.metrics.face_base import frame_metric, paired_frames, reference_frame, relative_to
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -41,15 +34,7 @@ def apd_abs_per_frame(generated: np.ndarray, driving: np.ndarray, relative: bool
     return apd_per_frame(generated, driving, relative=False)
 
 
-def apd(face: FacePair) -> FaceScore:
-    reference = face.reference["pose"]
-    return per_frame_score(apd_per_frame(face.generated["pose"], reference, relative=face.relative), reference)
-
-
-def apd_abs(face: FacePair) -> FaceScore:
-    reference = face.reference["pose"]
-    return per_frame_score(apd_abs_per_frame(face.generated["pose"], reference), reference)
-
-
-register_metric(MetricSpec.from_protocol("apd", "face", apd, consumes=("pose",)))
-register_metric(MetricSpec.from_protocol("apd_abs", "face", apd_abs, consumes=("pose",)))
+register_metric(MetricSpec.from_protocol("apd", "face", frame_metric("pose", apd_per_frame),
+                                          consumes=("pose",)))
+register_metric(MetricSpec.from_protocol("apd_abs", "face", frame_metric("pose", apd_abs_per_frame),
+                                          consumes=("pose",)))

@@ -9,7 +9,7 @@ the frames where the reference has a value, the fraction where the metric has on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +65,17 @@ def valid_frames(values: np.ndarray) -> np.ndarray:
 def per_frame_score(per_frame: np.ndarray, reference: np.ndarray) -> FaceScore:
     """A per-frame metric against a reference field: the frame mean, covered where ``reference`` has values."""
     return FaceScore(frame_mean(per_frame), covered(np.isfinite(per_frame), valid_frames(reference)))
+
+
+def frame_metric(field: str, per_frame: Callable[..., np.ndarray]) -> Callable[[FacePair], FaceScore]:
+    """The face metric that compares ``field`` frame by frame: ``per_frame(generated, reference,
+    relative=...)`` reduced by the protocol's rule and covered where the reference has the field."""
+    def score(face: FacePair) -> FaceScore:
+        reference = face.reference[field]
+        return per_frame_score(per_frame(face.generated[field], reference, relative=face.relative), reference)
+
+    score.__name__ = per_frame.__name__.removesuffix("_per_frame")
+    return score
 
 
 def paired_frames(generated: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,14 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_base import (
-    FacePair,
-    FaceScore,
-    paired_frames,
-    per_frame_score,
-    reference_frame,
-    relative_to,
-)
+from exprbench.metrics.face_base import frame_metric, paired_frames, reference_frame, relative_to
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -48,15 +41,7 @@ def gaze_mae_abs_per_frame(generated: np.ndarray, reference: np.ndarray, relativ
     return gaze_mae_per_frame(generated, reference, relative=False)
 
 
-def gaze_mae(face: FacePair) -> FaceScore:
-    reference = face.reference["gaze"]
-    return per_frame_score(gaze_mae_per_frame(face.generated["gaze"], reference, relative=face.relative), reference)
-
-
-def gaze_mae_abs(face: FacePair) -> FaceScore:
-    reference = face.reference["gaze"]
-    return per_frame_score(gaze_mae_abs_per_frame(face.generated["gaze"], reference), reference)
-
-
-register_metric(MetricSpec.from_protocol("mae", "face", gaze_mae, consumes=("gaze",)))
-register_metric(MetricSpec.from_protocol("mae_abs", "face", gaze_mae_abs, consumes=("gaze",)))
+register_metric(MetricSpec.from_protocol("mae", "face", frame_metric("gaze", gaze_mae_per_frame),
+                                          consumes=("gaze",)))
+register_metric(MetricSpec.from_protocol("mae_abs", "face", frame_metric("gaze", gaze_mae_abs_per_frame),
+                                          consumes=("gaze",)))

@@ -10,12 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_base import (
-    FacePair,
-    FaceScore,
-    paired_frames,
-    per_frame_score,
-)
+from exprbench.metrics.face_base import frame_metric, paired_frames
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 
@@ -25,9 +20,5 @@ def lmd_per_frame(generated: np.ndarray, reference: np.ndarray, relative: bool =
     return np.linalg.norm(g[..., :2] - r[..., :2], axis=-1).mean(axis=-1)
 
 
-def lmd(face: FacePair) -> FaceScore:
-    reference = face.reference["landmarks"]
-    return per_frame_score(lmd_per_frame(face.generated["landmarks"], reference), reference)
-
-
-register_metric(MetricSpec.from_protocol("lmd", "face", lmd, consumes=("landmarks",)))
+register_metric(MetricSpec.from_protocol("lmd", "face", frame_metric("landmarks", lmd_per_frame),
+                                          consumes=("landmarks",)))

@@ -11,7 +11,13 @@ import numpy as np
 import torch
 
 from exprbench.faces import BLENDSHAPE_NAMES
-from exprbench.metrics import FacePair, FaceScore, MetricSpec, PairedVideoMetric, register_metric
+from exprbench.metrics import (
+    FacePair,
+    FaceScore,
+    MetricSpec,
+    PairedVideoMetric,
+    register_metric,
+)
 from exprbench.metrics.face_base import paired_frames, per_frame_score
 
 BLINK = BLENDSHAPE_NAMES.index("eyeBlinkLeft")
