@@ -1,6 +1,6 @@
 """The output folder: run configuration, deterministic consolidation, stats and the dataset card.
 
-Layout (``OUT/``)::
+What ``OUT/`` holds (every path is named in ``multiexpr.layout``)::
 
     data/train-00000-of-0000N.parquet   accepted clips, fixed schema, sorted by clip_id
     clips/<clip_id>.mp4                 25 fps H.264 clips
@@ -28,19 +28,26 @@ import json
 import math
 import platform
 from importlib import metadata
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
 from exprbench.errors import ExprBenchError
-from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
 from exprbench.files import atomic_write, is_temp_name
+from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
 from exprbench.outdir import OutputFolder
 from multiexpr import schema
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
-from multiexpr.pipeline import WORK, done_dir, parts_dir, write_table_atomic
+from multiexpr.layout import (
+    CARD,
+    DATA,
+    REJECTS,
+    RUN_CONFIG,
+    STATS,
+    WORK,
+    Layout,
+    shard_name,
+)
 
 COMMAND = "multiexpr build"
 # glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
@@ -79,7 +86,7 @@ def run_config_payload(config: BuildConfig, inputs: dict) -> dict:
 def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs: dict, force: bool) -> None:
     """Refuse an existing output built with another configuration (unless ``force``: then start over)."""
     out = folder.path
-    path = out / "run_config.json"
+    path = Layout(out).file(RUN_CONFIG)
     if path.exists():
         previous = json.loads(path.read_text())
         if previous.get("config_hash") != config.hash():
@@ -90,13 +97,13 @@ def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs:
                     f"now {config.hash()}; changed: {', '.join(changed) or 'pipeline version'}) "
                     "(use a new --out, or --force to rebuild it from scratch)")
             clear_output(folder)
-    folder.record("run_config.json", f"{WORK}/")
+    folder.record(RUN_CONFIG, f"{WORK}/")
     atomic_write(path, json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n")
 
 
 def clear_output(folder: OutputFolder) -> None:
     """Remove what a build wrote (the manifest's files and the clips its markers name), never other files."""
-    done = done_dir(folder.path)
+    done = Layout(folder.path).done
     clips = set()
     for marker in done.glob("*.json") if done.exists() else []:
         try:
@@ -107,8 +114,8 @@ def clear_output(folder: OutputFolder) -> None:
     folder.clear()
 
 
-def _read_parts(out: Path, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
-    tables = [pq.read_table(parts_dir(out) / f"{i}.{kind}.parquet", schema=table_schema) for i in ids]
+def _read_parts(layout: Layout, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
+    tables = [pq.read_table(layout.part(i, kind), schema=table_schema) for i in ids]
     return pa.concat_tables(tables) if tables else table_schema.empty_table()
 
 
@@ -119,35 +126,32 @@ def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str]
     wrote and this one did not (a stale shard, the clip of a removed source) are deleted, and so are the
     private partial files of killed encodes; nothing else is touched.
     """
-    out = folder.path
+    layout = Layout(folder.path)
     ids = sorted(source_ids)
-    clips = _read_parts(out, ids, "clips", schema.CLIPS)
+    clips = _read_parts(layout, ids, "clips", schema.CLIPS)
     clips, duplicates = drop_duplicates(clips)
-    rejects = pa.concat_tables([_read_parts(out, ids, "rejects", schema.REJECTS), duplicates])
+    rejects = pa.concat_tables([_read_parts(layout, ids, "rejects", schema.REJECTS), duplicates])
     rejects = rejects.sort_by([("source", "ascending"), ("source_start_frame", "ascending"),
                                ("candidate_id", "ascending")])
     per = max(1, config.rows_per_shard)
     n_shards = max(1, math.ceil(clips.num_rows / per))
-    data = out / "data"
-    wanted = set()
-    for k in range(n_shards):
-        name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
-        wanted.add(name)
-        folder.record(f"data/{name}")
-        write_table_atomic(clips.slice(k * per, per), data / name)
-    folder.record("rejects.parquet", "stats.json", "README.md", *clips.column("video").to_pylist())
-    write_table_atomic(rejects, out / "rejects.parquet")
-    for leftover in (out / "clips").glob(".*"):  # we hold the lock: no other build is encoding here
+    shards = [shard_name(k, n_shards) for k in range(n_shards)]
+    for k, name in enumerate(shards):
+        folder.record(f"{DATA}/{name}")
+        schema.write_parquet(clips.slice(k * per, per), layout.data / name)
+    folder.record(REJECTS, STATS, CARD, *clips.column("video").to_pylist())
+    schema.write_parquet(rejects, layout.file(REJECTS))
+    for leftover in layout.clips.glob(".*"):  # we hold the lock: no other build is encoding here
         if is_temp_name(leftover.name):  # an encode a kill interrupted
             leftover.unlink()
-    stats = aggregate_stats(out, ids)
+    stats = aggregate_stats(layout, ids)
     stats["accepted"] = clips.num_rows
     stats["stages"]["dedupe"] = {"in": clips.num_rows + duplicates.num_rows, "out": clips.num_rows,
                                  "dropped": {"duplicate": duplicates.num_rows} if duplicates.num_rows else {},
                                  "seconds": 0.0}
-    stats["shards"] = sorted(wanted)
-    atomic_write(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    atomic_write(out / "README.md", dataset_card(config, stats, license))
+    stats["shards"] = sorted(shards)
+    atomic_write(layout.file(STATS), json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    atomic_write(layout.file(CARD), dataset_card(config, stats, license))
     folder.remove_stale()
     return stats
 
@@ -176,13 +180,13 @@ def drop_duplicates(clips: pa.Table) -> tuple[pa.Table, pa.Table]:
     return clips.filter(pa.array(keep, pa.bool_())), schema.table(rejects, schema.REJECTS)
 
 
-def aggregate_stats(out: Path, ids: list[str]) -> dict:
+def aggregate_stats(layout: Layout, ids: list[str]) -> dict:
     """Sum the per-source markers: counts per stage and drop reason, and seconds per stage."""
     stages: dict = {}
     totals = {"sources": len(ids), "source_frames": 0, "source_seconds": 0.0, "candidates": 0, "accepted": 0,
               "worker_seconds": 0.0}
     for i in ids:
-        marker = json.loads((done_dir(out) / f"{i}.json").read_text())
+        marker = json.loads(layout.marker(i).read_text())
         for key in ("source_frames", "source_seconds", "candidates", "accepted"):
             totals[key] += marker[key]
         totals["worker_seconds"] += marker["seconds"]

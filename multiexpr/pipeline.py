@@ -5,7 +5,7 @@ through ``exprbench.files``):
 
 1. ``clips/<clip_id>.mp4`` for each accepted clip;
 2. ``.work/parts/<source_id>.clips.parquet`` and ``.rejects.parquet``;
-3. ``.work/done/<source_id>.json``: per-stage counts and timings. Written last, it is the completion
+3. ``.work/done/<source_id>.json``: per-stage counts and timings (paths from ``multiexpr.layout``). Written last, it is the completion
    marker (video2dataset's ``_stats.json``, datatrove's ``completions/``): a source without it is redone
    from scratch, and because every name is deterministic a redo overwrites rather than duplicates.
 
@@ -26,34 +26,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from exprbench.files import atomic_path, atomic_write
+from exprbench.files import atomic_write
 from multiexpr import schema
 from multiexpr.config import BuildConfig
+from multiexpr.layout import Layout
 from multiexpr.sources import Source
 from multiexpr.stages import (AnnotateStage, Candidate, CaptionStage, CutStage, ExpressivenessFilter, FaceCountFilter,
                               FaceSizeFilter, FaceStage, LengthFilter, OverlapFilter, ProbeStage, SharpnessFilter,
                               ShotSplitStage, SourceTask, Stage)
 
 log = logging.getLogger(__name__)
-
-WORK = ".work"
-
-
-def parts_dir(out: Path) -> Path:
-    return Path(out) / WORK / "parts"
-
-
-def done_dir(out: Path) -> Path:
-    return Path(out) / WORK / "done"
-
-
-def write_table_atomic(table, path: Path) -> None:  # noqa: ANN001 - pyarrow.Table
-    """A zstd Parquet file, all or nothing (``exprbench.files.atomic_path``)."""
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-
 
 _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:'\",()]+/)+([^\s/:'\",()]+)")
 
@@ -101,7 +83,7 @@ class Pipeline:
         self.clip_stages: list[Stage] = [
             LengthFilter(config), FaceStage(config), FaceCountFilter(config), FaceSizeFilter(config),
             OverlapFilter(config), SharpnessFilter(config), ExpressivenessFilter(config),
-            CutStage(config, out_dir=self.out, keep_frames=bool(config.captioner)), AnnotateStage(config),
+            CutStage(config, layout=Layout(self.out), keep_frames=bool(config.captioner)), AnnotateStage(config),
         ]
         if config.captioner:
             self.clip_stages.append(CaptionStage(config))
@@ -153,21 +135,21 @@ class Pipeline:
                                     "source_start_frame": clip.start, "source_end_frame": clip.end,
                                     "start_s": clip.start_s, "end_s": clip.end_s, "stage": stage.name,
                                     "reason": reason.split(":", 1)[0], "detail": reason})
-                    (self.out / "clips" / f"{clip.clip_id}.mp4").unlink(missing_ok=True)
+                    Layout(self.out).clip(clip.clip_id).unlink(missing_ok=True)
                     break
             else:
                 rows.append(clip.row)
             clip.frames = clip.out_frames = clip.tracks = None
-        parts = parts_dir(self.out)
-        write_table_atomic(schema.table(rows, schema.CLIPS), parts / f"{source.source_id}.clips.parquet")
-        write_table_atomic(schema.table(rejects, schema.REJECTS), parts / f"{source.source_id}.rejects.parquet")
+        layout = Layout(self.out)
+        schema.write_parquet(schema.table(rows, schema.CLIPS), layout.part(source.source_id, "clips"))
+        schema.write_parquet(schema.table(rejects, schema.REJECTS), layout.part(source.source_id, "rejects"))
         n_frames = len(task.timestamps) if task.timestamps is not None else 0
         marker = {"source": source.name, "source_id": source.source_id, "content_sha256": task.sha256,
                   "clips": sorted(row["video"] for row in rows), "source_frames": n_frames,
                   "source_seconds": float(task.info.duration) if task.info else 0.0,
                   "candidates": len(candidates), "accepted": len(rows), "stages": counter.as_dict(),
                   "seconds": time.perf_counter() - started}
-        atomic_write(done_dir(self.out) / f"{source.source_id}.json", json.dumps(marker, indent=1))
+        atomic_write(layout.marker(source.source_id), json.dumps(marker, indent=1))
         return marker
 
 

@@ -36,6 +36,7 @@ from multiexpr import measures, prepass
 from multiexpr.captioning import Captioner, load_captioner
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
 from multiexpr.decode import scan
+from multiexpr.layout import Layout, clip_name
 from multiexpr.sources import Source, content_sha256
 from multiexpr.spans import CutDetector, frame_time, shots_to_spans, span_indices
 
@@ -292,24 +293,23 @@ class ExpressivenessFilter(Stage):
 
 @dataclass
 class CutStage(Stage):
-    """Re-encode the span at ``out_fps`` as H.264 to ``clips/<clip_id>.mp4``.
+    """Re-encode the span at ``out_fps`` as H.264 to the layout's clip path.
 
     The writer encodes to a temp name unique to the call (``exprbench.files.atomic_path``) and renames it
     into place: two sources with identical bytes give the same clip id, and two workers encoding them at
     once must not write into one file. Consolidation removes leftovers of killed runs.
     """
 
-    out_dir: Path = Path(".")
+    layout: Layout = Layout(Path("."))
     keep_frames: bool = False
     name: ClassVar[str] = "cut"
 
     def process(self, clip: Candidate) -> str | None:
         clip.frames = None  # analysed frames are no longer needed; free them before decoding the clip
         indices = clip.out_indices(self.config.out_fps)
-        path = Path(self.out_dir) / "clips" / f"{clip.clip_id}.mp4"
         kept = []
         try:
-            with VideoWriter(path, self.config.out_fps, crf=self.config.out_crf,
+            with VideoWriter(self.layout.clip(clip.clip_id), self.config.out_fps, crf=self.config.out_crf,
                              preset=self.config.out_preset) as writer:
                 for chunk in iter_frames(clip.source.info, indices.tolist()):
                     writer.write(chunk)
@@ -381,7 +381,7 @@ class AnnotateStage(Stage):
             })
         stats = [clip.face_stats[i] for i in clip.faces]
         clip.row = {
-            "clip_id": clip.clip_id, "video": f"clips/{clip.clip_id}.mp4",
+            "clip_id": clip.clip_id, "video": clip_name(clip.clip_id),
             "source": clip.source.source.name, "source_sha256": clip.source.sha256,
             "source_start_frame": clip.start, "source_end_frame": clip.end,
             "start_s": clip.start_s, "end_s": clip.end_s, "fps": cfg.out_fps, "num_frames": n_out,
