@@ -48,6 +48,7 @@ from multiexpr.layout import (
     Layout,
     shard_name,
 )
+from multiexpr.stages import default_stages
 
 COMMAND = "multiexpr build"
 # glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
@@ -144,7 +145,8 @@ def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str]
     for leftover in layout.clips.glob(".*"):  # we hold the lock: no other build is encoding here
         if is_temp_name(leftover.name):  # an encode a kill interrupted
             leftover.unlink()
-    stats = aggregate_stats(layout, ids)
+    order = [stage.name for stage in default_stages(config, layout.root)] + ["dedupe"]
+    stats = aggregate_stats(layout, ids, order)
     stats["accepted"] = clips.num_rows
     stats["stages"]["dedupe"] = {"in": clips.num_rows + duplicates.num_rows, "out": clips.num_rows,
                                  "dropped": {"duplicate": duplicates.num_rows} if duplicates.num_rows else {},
@@ -180,8 +182,9 @@ def drop_duplicates(clips: pa.Table) -> tuple[pa.Table, pa.Table]:
     return clips.filter(pa.array(keep, pa.bool_())), schema.table(rejects, schema.REJECTS)
 
 
-def aggregate_stats(layout: Layout, ids: list[str]) -> dict:
-    """Sum the per-source markers: counts per stage and drop reason, and seconds per stage."""
+def aggregate_stats(layout: Layout, ids: list[str], order: list[str]) -> dict:
+    """Sum the per-source markers: counts per stage and drop reason, and seconds per stage, stages in
+    ``order`` (those only an older build's markers name come last)."""
     stages: dict = {}
     totals = {"sources": len(ids), "source_frames": 0, "source_seconds": 0.0, "candidates": 0, "accepted": 0,
               "worker_seconds": 0.0}
@@ -197,9 +200,7 @@ def aggregate_stats(layout: Layout, ids: list[str]) -> dict:
             agg["seconds"] += entry["seconds"]
             for reason, n in entry["dropped"].items():
                 agg["dropped"][reason] = agg["dropped"].get(reason, 0) + n
-    order = ["probe", "shot_split", "length", "faces", "face_count", "face_size", "overlap", "sharpness",
-             "expressiveness", "cut", "annotate", "caption", "dedupe"]
-    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else 99)}
+    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else len(order))}
     return totals
 
 

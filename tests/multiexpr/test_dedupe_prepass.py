@@ -20,14 +20,10 @@ from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.decode import scan
 from multiexpr.prepass import too_few_faces
 from multiexpr.sources import discover
-from multiexpr.stages import (
-    FaceCountFilter,
-    FaceStage,
-    LengthFilter,
-    ProbeStage,
-    ShotSplitStage,
-    SourceTask,
-)
+from multiexpr.stages.faces import FaceCountFilter, FaceStage
+from multiexpr.stages.probe import ProbeStage
+from multiexpr.stages.shots import LengthFilter, ShotSplitStage
+from multiexpr.tasks import SourceTask
 
 CFG = BuildConfig()
 
@@ -70,9 +66,9 @@ def test_prepass_agrees_with_the_full_face_count(sample_sources: Path, name: str
         stage = FaceStage(config)
         stage.setup()
         assert stage.process(clip) is None
-        reason = FaceCountFilter(config).process(clip)
-        decisions[label] = (reason or "kept").split(":")[0]
-        if label == "prepass" and reason is not None:
+        drop = FaceCountFilter(config).process(clip)
+        decisions[label] = drop.code if drop else "kept"
+        if label == "prepass" and drop is not None:
             assert clip.tracks is None  # rejected before the full analysis ran
     assert decisions["prepass"] == decisions["full"] == ("kept" if name.startswith("duo") else "too_few_faces")
 
