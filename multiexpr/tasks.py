@@ -54,7 +54,6 @@ class Candidate:
     faces: list[int] = field(default_factory=list)  # counted track columns, left to right
     face_stats: dict[int, dict] = field(default_factory=dict)  # per counted track column
     max_iou: float = math.nan
-    prepass_drop: object = None  # the face-count Drop decided by the pre-pass (full analysis skipped)
     out_frames: np.ndarray | None = None  # 25 fps frames, kept only for a captioner
     row: dict | None = None
 

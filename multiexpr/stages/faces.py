@@ -1,12 +1,15 @@
-"""Face analysis and the face-count filter.
+"""The face count, twice: cheaply from the pre-pass, then from the full face analysis.
 
 ``FaceStage`` runs MediaPipe's landmarker (landmarks, blendshapes, head pose) and the tracker on frames
-sampled at ``analysis_fps``: by far the costliest analysis, so every check that needs no faces runs
-before it. ``FaceCountFilter`` keeps clips with ``min_faces`` faces each present through the clip.
+sampled at ``analysis_fps``: by far the costliest analysis. ``PrepassFilter`` runs before it and drops the
+shots the pre-pass counts (``multiexpr.prepass``) already show to lack faces, so they never pay for it;
+``FaceCountFilter`` then keeps clips with ``min_faces`` faces each present through the clip. Both drop
+with the same code, ``too_few_faces``; the ``stage`` of a reject says which evidence decided.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -14,9 +17,31 @@ import numpy as np
 
 from exprbench.errors import ExprBenchError
 from exprbench.video import read_video
-from multiexpr import prepass
 from multiexpr.stages.base import Drop, Stage
 from multiexpr.tasks import Candidate
+
+
+@dataclass
+class PrepassFilter(Stage):
+    """At least ``min_faces`` faces visible together in ``prepass_min_fraction`` of the span's pre-pass
+    frames. A span with no pre-pass frame is kept: the full face count decides."""
+
+    name: ClassVar[str] = "prepass"
+    reads: ClassVar[tuple[str, ...]] = ("SourceTask.prepass_indices", "SourceTask.prepass_counts",
+                                        "Candidate.start", "Candidate.end")
+
+    def process(self, clip: Candidate) -> Drop | None:
+        cfg, task = self.config, clip.source
+        inside = task.prepass_counts[(task.prepass_indices >= clip.start) & (task.prepass_indices < clip.end)]
+        if not len(inside):
+            return None
+        need = max(1, math.ceil(cfg.prepass_min_fraction * len(inside)))
+        typical = int(np.sort(inside)[::-1][need - 1])  # faces visible together in at least that many frames
+        if typical >= cfg.min_faces:
+            return None
+        return Drop("too_few_faces", f"{typical} face(s) in >= {cfg.prepass_min_fraction:.0%} of the {len(inside)} "
+                                     f"frames of the {cfg.prepass_fps:g} fps pre-pass (at most {int(inside.max())} "
+                                     f"in one frame), need {cfg.min_faces}")
 
 
 @dataclass
@@ -36,13 +61,6 @@ class FaceStage(Stage):
 
     def process(self, clip: Candidate) -> Drop | None:
         cfg = self.config
-        task = clip.source
-        if task.prepass_indices is not None and cfg.prepass_fps > 0:
-            reason = prepass.too_few_faces(task.prepass_indices, task.prepass_counts, clip.start, clip.end,
-                                           cfg.min_faces, cfg.prepass_min_fraction, cfg.prepass_fps)
-            if reason is not None:
-                clip.prepass_drop = Drop("too_few_faces", reason.partition(": ")[2])
-                return None  # the face-count filter reports it; the full analysis is skipped
         indices = clip.out_indices(cfg.analysis_fps)
         unique, inverse = np.unique(indices, return_inverse=True)
         try:
@@ -68,8 +86,6 @@ class FaceCountFilter(Stage):
 
     def process(self, clip: Candidate) -> Drop | None:
         cfg = self.config
-        if clip.prepass_drop is not None:
-            return clip.prepass_drop
         if len(clip.faces) < cfg.min_faces:
             seen = len(clip.tracks.track_ids)
             return Drop("too_few_faces", f"{len(clip.faces)} face(s) present in >= {cfg.min_presence:.0%} of frames "
