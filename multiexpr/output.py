@@ -1,4 +1,5 @@
-"""The output folder: run configuration, deterministic consolidation, stats and the dataset card.
+"""The output folder: the configuration check (``run_config.json``, see ``multiexpr.run_config``),
+deterministic consolidation, stats and the dataset card.
 
 What ``OUT/`` holds (every path is named in ``multiexpr.layout``)::
 
@@ -26,17 +27,15 @@ from __future__ import annotations
 
 import json
 import math
-import platform
-from importlib import metadata
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exprbench.errors import ExprBenchError
+from exprbench.errors import ExprBenchError, InputError
 from exprbench.files import atomic_write, is_temp_name
 from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
 from exprbench.outdir import OutputFolder
-from multiexpr import schema
+from multiexpr import run_config, schema
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
 from multiexpr.layout import (
     CARD,
@@ -54,52 +53,36 @@ COMMAND = "multiexpr build"
 # glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
 UPLOAD_IGNORE = [f"{WORK}/*", *_BOOKKEEPING_IGNORE]
 
-PACKAGES = ("exprbench", "mediapipe", "scenedetect", "av", "decord", "numpy", "opencv-python", "pyarrow", "datasets",
-            "ray")
-ASSETS = ("face_landmarker", "dlib_face_recognition", "dlib_shape_predictor_5")
-
 
 class ConfigMismatchError(ExprBenchError):
     """An output folder was built with a different configuration."""
 
 
-def _versions() -> dict:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def _assets() -> dict:
-    from exprbench.assets.registry import get_asset
-
-    return {name: {"version": get_asset(name).version, "sha256": get_asset(name).sha256} for name in ASSETS}
-
-
-def run_config_payload(config: BuildConfig, inputs: dict) -> dict:
-    return {"pipeline_version": PIPELINE_VERSION, "config_hash": config.hash(), "config": config.to_dict(),
-            "inputs": inputs, "packages": _versions(), "assets": _assets()}
-
-
 def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs: dict, force: bool) -> None:
-    """Refuse an existing output built with another configuration (unless ``force``: then start over)."""
+    """Refuse an existing output built with another configuration, or whose ``run_config.json`` is damaged
+    (``multiexpr.run_config.read``), before anything in it changes; with ``force``, start over instead."""
     out = folder.path
     path = Layout(out).file(RUN_CONFIG)
-    if path.exists():
-        previous = json.loads(path.read_text())
-        if previous.get("config_hash") != config.hash():
+    if path.exists() or path.is_symlink():
+        try:
+            previous = run_config.read(path)
+        except InputError:
             if not force:
-                changed = sorted(k for k, v in config.to_dict().items() if previous.get("config", {}).get(k) != v)
-                raise ConfigMismatchError(
-                    f"{out}: was built with another configuration (config hash {previous.get('config_hash')}, "
-                    f"now {config.hash()}; changed: {', '.join(changed) or 'pipeline version'}) "
-                    "(use a new --out, or --force to rebuild it from scratch)")
+                raise
             clear_output(folder)
+        else:
+            if previous.config_hash != config.hash():
+                if not force:
+                    changed = sorted(k for k, v in config.to_dict().items() if previous.config.get(k) != v)
+                    if previous.pipeline_version != PIPELINE_VERSION:
+                        changed.append("pipeline_version")
+                    raise ConfigMismatchError(
+                        f"{out}: was built with another configuration ({RUN_CONFIG} records config hash "
+                        f"{previous.config_hash}, now {config.hash()}; changed: {', '.join(changed)}) "
+                        "(use a new --out, or --force to rebuild it from scratch)")
+                clear_output(folder)
     folder.record(RUN_CONFIG, f"{WORK}/")
-    atomic_write(path, json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(run_config.payload(config, inputs), indent=2, sort_keys=True) + "\n")
 
 
 def clear_output(folder: OutputFolder) -> None:
