@@ -183,7 +183,8 @@ def aggregate_stats(layout: Layout, ids: list[str], order: list[str]) -> dict:
             agg["seconds"] += entry["seconds"]
             for reason, n in entry["dropped"].items():
                 agg["dropped"][reason] = agg["dropped"].get(reason, 0) + n
-    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else len(order))}
+    rank = {name: i for i, name in enumerate(order)}
+    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: rank.get(s, len(order)))}
     return totals
 
 
@@ -251,7 +252,7 @@ package and model versions.
 probe → shot split (PySceneDetect ContentDetector, threshold {config.scene_threshold}, shots longer than
 {config.max_clip_s} s cut into equal pieces; in the same decode, faces are counted on a {config.prepass_fps:g} fps grid and
 shots without {config.min_faces} faces in {config.prepass_min_fraction:.0%} of those frames are rejected as `too_few_faces`
-by stage `prepass`, right after length, without the full analysis) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
+by stage `prepass`, without the full analysis) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
 faces (MediaPipe FaceLandmarker on frames sampled at {config.analysis_fps:g} fps, tracked) → face count
 (≥ {config.min_faces} faces each present in ≥ {config.min_presence:.0%} of sampled frames) → face size
 (median shorter box side ≥ {config.min_face_px} px) → overlap (IoU < {config.max_iou} in every frame) →
