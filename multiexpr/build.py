@@ -185,7 +185,7 @@ def _forget(folder: OutputFolder, source_ids: Iterable[str], keep_clips: set[str
 def _resume_state(folder: OutputFolder, sources: list[Source]) -> set[str]:
     """Source ids whose committed result is still valid; the state of every other committed source is removed."""
     layout = Layout(folder.path)
-    committed = {p.stem for p in layout.done.glob("*.json")} if layout.done.exists() else set()
+    committed = set(layout.committed())
     by_id = {s.source_id: s for s in sources}
     valid = set()
     for source_id in committed & set(by_id):

@@ -74,6 +74,13 @@ class Layout:
     def marker(self, source_id: str) -> Path:
         return self.done / f"{source_id}.json"
 
+    def committed(self) -> list[str]:
+        """The source ids that have a completion marker, sorted. A killed writer's temp file in ``done/``
+        (hidden, ``exprbench.files``) is not one: source ids never start with a dot."""
+        if not self.done.is_dir():
+            return []
+        return sorted(p.stem for p in self.done.glob("*.json") if not p.name.startswith("."))
+
     def clip(self, clip_id: str) -> Path:
         return self.root / clip_name(clip_id)
 

@@ -87,11 +87,11 @@ def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs:
 
 def clear_output(folder: OutputFolder) -> None:
     """Remove what a build wrote (the manifest's files and the clips its markers name), never other files."""
-    done = Layout(folder.path).done
+    layout = Layout(folder.path)
     clips = set()
-    for marker in done.glob("*.json") if done.exists() else []:
+    for source_id in layout.committed():
         try:
-            clips.update(json.loads(marker.read_text()).get("clips", []))
+            clips.update(json.loads(layout.marker(source_id).read_text()).get("clips", []))
         except (OSError, ValueError):
             continue
     folder.record(*sorted(clips))

@@ -140,7 +140,7 @@ def test_deleted_source_takes_its_clip_with_it(duo, tmp_path):
     assert not list((out / "clips").glob("*.mp4")), "the deleted source's clip stayed in the dataset"
     assert len(pd.read_parquet(out / "data")) == 0
     assert "duo_side_by_side.mp4" not in set(pd.read_parquet(out / "rejects.parquet").source)
-    assert len(list(Layout(out).done.glob("*.json"))) == 1
+    assert len(Layout(out).committed()) == 1
 
 
 def test_replaced_source_is_processed_again(duo, sample_sources, tmp_path):
@@ -153,7 +153,7 @@ def test_replaced_source_is_processed_again(duo, sample_sources, tmp_path):
     assert result.stats["accepted"] == 0 and not list((out / "clips").glob("*.mp4")), "stale clip kept"
     rejects = pd.read_parquet(out / "rejects.parquet")
     assert set(rejects[rejects.source == "duo_side_by_side.mp4"].reason) == {"too_few_faces"}
-    markers = [json.loads(p.read_text()) for p in Layout(out).done.glob("*.json")]
+    markers = [json.loads(Layout(out).marker(i).read_text()) for i in Layout(out).committed()]
     recorded = {m["source"]: m["content_sha256"] for m in markers}
     assert recorded["duo_side_by_side.mp4"] == content_sha256(src / "duo_side_by_side.mp4")
 
@@ -214,7 +214,7 @@ def _start(src: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=_default_sigint)
     deadline = time.monotonic() + 180
-    while not (Layout(out).done.is_dir() and any(Layout(out).done.glob("*.json"))):
+    while not Layout(out).committed():
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no source finished"
         time.sleep(0.02)
@@ -251,9 +251,9 @@ def test_workers_die_with_a_killed_parent(sample_sources, tmp_path):
         proc.wait(10)
         orphans = _wait_gone(children, 5.0)
         assert not orphans, f"workers outlived their parent: {orphans}"
-        markers = len(list(Layout(out).done.glob("*.json")))
+        markers = len(Layout(out).committed())
         time.sleep(1.0)
-        assert len(list(Layout(out).done.glob("*.json"))) == markers < 3, "something still writes into the output"
+        assert len(Layout(out).committed()) == markers < 3, "something still writes into the output"
     finally:
         for pid in _alive(children):
             os.kill(pid, signal.SIGKILL)
@@ -273,7 +273,7 @@ def test_ctrl_c_stops_a_two_worker_build_at_once_and_a_rerun_completes_it(duo, s
     finally:
         for pid in _alive(children):
             os.kill(pid, signal.SIGKILL)
-    kept = sorted(p.stem for p in Layout(out).done.glob("*.json"))
+    kept = Layout(out).committed()
     assert proc.returncode == 130, stderr
     line = only_error_line(stderr)
     assert f"interrupted; {len(kept)} of 4 sources are finished and kept" in line and str(out) in line
