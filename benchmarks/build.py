@@ -31,22 +31,22 @@ from multiexpr.build import build
 from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.sample import compose_sample
 from multiexpr.sources import Source
-from multiexpr.stages import (
-    ExpressivenessFilter,
-    FaceCountFilter,
-    FaceSizeFilter,
-    FaceStage,
-    LengthFilter,
-    OverlapFilter,
-    ProbeStage,
-    SharpnessFilter,
-    ShotSplitStage,
-    SourceTask,
-)
+from multiexpr.stages import default_stages
+from multiexpr.stages.base import Stage
+from multiexpr.tasks import SourceTask
 
 
-def filter_stages(path: Path, config: BuildConfig, face: FaceStage) -> tuple[int, float, float, float, dict]:
-    """(source frames, wall s, CPU s of this process, source fps, CPU s per stage) through probe .. expressiveness."""
+def stages_before_cut(config: BuildConfig, out: Path) -> list[Stage]:
+    """The build's stages up to the cut (probe, shot split, every filter and the face analysis), set up."""
+    stages = default_stages(config, out)
+    stages = stages[:[s.name for s in stages].index("cut")]
+    for stage in stages:
+        stage.setup()
+    return stages
+
+
+def filter_stages(path: Path, stages: list[Stage]) -> tuple[int, float, float, float, dict]:
+    """(source frames, wall s, CPU s of this process, source fps, CPU s per stage) through ``stages``."""
     start, cpu = time.perf_counter(), time.process_time()
     spent: dict[str, float] = {}
 
@@ -57,10 +57,10 @@ def filter_stages(path: Path, config: BuildConfig, face: FaceStage) -> tuple[int
         return result
 
     task = SourceTask(source=Source(name=path.name, path=str(path)))
-    assert timed(ProbeStage(config), task) is None
-    for clip in timed(ShotSplitStage(config), task):
-        for stage in (LengthFilter(config), face, FaceCountFilter(config), FaceSizeFilter(config),
-                      OverlapFilter(config), SharpnessFilter(config), ExpressivenessFilter(config)):
+    probe, split, *filters = stages
+    assert timed(probe, task) is None
+    for clip in timed(split, task):
+        for stage in filters:
             if timed(stage, clip) is not None:
                 break
     return len(task.timestamps), time.perf_counter() - start, time.process_time() - cpu, task.info.fps, spent
@@ -82,17 +82,16 @@ def main() -> None:
     parser.add_argument("--skip-ray", action="store_true")
     args = parser.parse_args()
     config = BuildConfig()
-    face = FaceStage(config)
-    face.setup()
     print(f"start: {load()} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        stages = stages_before_cut(config, tmp / "unused")
         sources = compose_sample(tmp / "sources")
-        filter_stages(sources / "duo_side_by_side.mp4", config, face)  # warm-up: model load, caches
+        filter_stages(sources / "duo_side_by_side.mp4", stages)  # warm-up: model load, caches
         print("1. filter stages (1 process, CPU time of all its threads)")
         for label, path in (("640x360 sample_pexels (1 face)", asset_path("sample_pexels")),
                             ("1280x360 duo_side_by_side (2 faces)", sources / "duo_side_by_side.mp4")):
-            frames, seconds, cpu, fps, spent = filter_stages(path, config, face)
+            frames, seconds, cpu, fps, spent = filter_stages(path, stages)
             print(f"   {label}: {frames} frames in {seconds:.2f} s wall, {cpu:.2f} CPU s: "
                   f"{frames / cpu:.0f} frames per CPU-second = {frames / cpu / fps:.1f}x real time per core "
                   f"(wall {frames / seconds / fps:.1f}x)")

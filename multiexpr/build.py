@@ -35,12 +35,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from exprbench.errors import ExprBenchError, InputError
-from exprbench.workers import init_worker, stop_workers, worker_pool
 from exprbench.outdir import OutputFolder, claim
+from exprbench.workers import init_worker, stop_workers, worker_pool
 from multiexpr.captioning import load_captioner
 from multiexpr.config import BuildConfig, EngineConfig
+from multiexpr.layout import WORK, Layout
 from multiexpr.output import COMMAND, check_or_write_run_config, consolidate
-from multiexpr.pipeline import WORK, done_dir, parts_dir, process_source
+from multiexpr.pipeline import process_source
 from multiexpr.sources import Source, content_sha256, discover
 
 log = logging.getLogger(__name__)
@@ -162,9 +163,9 @@ def _source_hash(source: Source) -> str:
         return ""
 
 
-def _marker(out: Path, source_id: str) -> dict:
+def _marker(layout: Layout, source_id: str) -> dict:
     try:
-        return json.loads((done_dir(out) / f"{source_id}.json").read_text())
+        return json.loads(layout.marker(source_id).read_text())
     except (OSError, ValueError):
         return {}
 
@@ -172,24 +173,23 @@ def _marker(out: Path, source_id: str) -> dict:
 def _forget(folder: OutputFolder, source_ids: Iterable[str], keep_clips: set[str]) -> None:
     """Remove the resume state and clips of sources that changed or disappeared (clips another kept source
     also produced, i.e. an identical file under another name, stay)."""
-    out = folder.path
+    layout = Layout(folder.path)
     for source_id in source_ids:
-        clips = set(_marker(out, source_id).get("clips", [])) - keep_clips
+        clips = set(_marker(layout, source_id).get("clips", [])) - keep_clips
         for rel in sorted(clips):
-            (out / rel).unlink(missing_ok=True)
-        for path in (done_dir(out) / f"{source_id}.json", parts_dir(out) / f"{source_id}.clips.parquet",
-                     parts_dir(out) / f"{source_id}.rejects.parquet"):
+            (layout.root / rel).unlink(missing_ok=True)
+        for path in (layout.marker(source_id), layout.part(source_id, "clips"), layout.part(source_id, "rejects")):
             path.unlink(missing_ok=True)
 
 
 def _resume_state(folder: OutputFolder, sources: list[Source]) -> set[str]:
     """Source ids whose committed result is still valid; the state of every other committed source is removed."""
-    done = done_dir(folder.path)
-    committed = {p.stem for p in done.glob("*.json")} if done.exists() else set()
+    layout = Layout(folder.path)
+    committed = set(layout.committed())
     by_id = {s.source_id: s for s in sources}
     valid = set()
     for source_id in committed & set(by_id):
-        recorded = _marker(folder.path, source_id).get("content_sha256")
+        recorded = _marker(layout, source_id).get("content_sha256")
         if recorded is not None and recorded == _source_hash(by_id[source_id]):
             valid.add(source_id)
         else:
@@ -197,7 +197,7 @@ def _resume_state(folder: OutputFolder, sources: list[Source]) -> set[str]:
     gone = committed - set(by_id)
     if gone:
         log.warning("%d processed source(s) are no longer in the input; their clips are removed", len(gone))
-    keep = {c for i in valid for c in _marker(folder.path, i).get("clips", [])}
+    keep = {c for i in valid for c in _marker(layout, i).get("clips", [])}
     _forget(folder, sorted(committed - valid), keep)
     return valid
 
@@ -230,7 +230,7 @@ def build(input_path: str | Path | None, out: str | Path, config: BuildConfig | 
         if sample:
             from multiexpr.sample import compose_sample
 
-            input_path = compose_sample(out / WORK / "sample_sources")
+            input_path = compose_sample(Layout(out).sample_sources)
         _, sources = discover(input_path, root=root, video_column=video_column, exclude=out)
         inputs = {"input": "(embedded sample)" if sample else str(input_path), "video_column": video_column}
         check_or_write_run_config(folder, config, inputs, force)
@@ -252,7 +252,7 @@ def build(input_path: str | Path | None, out: str | Path, config: BuildConfig | 
             results.close()  # stops and reaps the workers
             # count the completion markers, not the results received: a worker may have committed a source
             # whose result had not reached us yet, and the rerun keeps it
-            kept = skipped + sum((done_dir(out) / f"{s.source_id}.json").is_file() for s in todo)
+            kept = skipped + sum(Layout(out).marker(s.source_id).is_file() for s in todo)
             raise BuildInterrupted(f"{out}: interrupted; {kept} of {len(sources)} sources are finished "
                                    "and kept (rerun the same command to resume)") from None
         stats: dict = {}

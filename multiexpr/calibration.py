@@ -21,7 +21,7 @@ from exprbench.assets import asset_path
 from exprbench.video import read_resampled, read_video, write_video
 from multiexpr.config import BuildConfig
 from multiexpr.sample import FPS, _boomerang
-from multiexpr.stages import ExpressivenessFilter
+from multiexpr.stages.quality import ExpressivenessFilter
 
 MEASURES = ("blendshape_std", "landmark_motion", "pose_std_deg")
 

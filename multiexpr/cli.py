@@ -29,10 +29,17 @@ def _parse_params(config_file: Path | None, params: tuple[str, ...]) -> BuildCon
     values: dict = {}
     if config_file is not None:
         try:
-            loaded = json.loads(config_file.read_text())
-        except json.JSONDecodeError as exc:
+            loaded = json.loads(config_file.read_bytes().decode("utf-8"))
+        except OSError as exc:
+            raise InputError(config_file, f"cannot be read ({exc.strerror or exc})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             raise InputError(config_file, f"is not valid JSON: {exc}") from None
-        values.update(loaded.get("config", loaded))  # a run_config.json works too
+        if isinstance(loaded, dict) and "config" in loaded:  # a run_config.json works too
+            loaded = loaded["config"]
+        if not isinstance(loaded, dict):
+            raise InputError(config_file, "must hold a JSON object of build parameters, or be a run_config.json",
+                             "see `multiexpr params`")
+        values.update(loaded)
     fields = {f.name: f for f in dataclasses.fields(BuildConfig)}
     for item in params:
         key, sep, raw = item.partition("=")

@@ -84,21 +84,10 @@ class BuildConfig:
     caption_prompt: str = ""  # recorded from the captioner
 
     def __post_init__(self) -> None:
-        """Typed validation: a wrong type or an impossible value fails here, naming the parameter, instead
-        of a build that exits 0 with zero clips. Integers given for float parameters become floats (JSON
-        has one number type), so the hash of ``out_fps=25`` and ``out_fps=25.0`` is the same."""
+        """Typed validation (``check_parameter``): a wrong type or an impossible value fails here, naming
+        the parameter, instead of a build that exits 0 with zero clips."""
         for f in dataclasses.fields(self):
-            value, kind = getattr(self, f.name), type(f.default)
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                object.__setattr__(self, f.name, float(value))
-            elif type(value) is not kind:
-                raise ValueError(f"build parameter {f.name}={value!r} is not of type {kind.__name__}")
-            value = getattr(self, f.name)
-            if kind is float and not math.isfinite(value):
-                raise ValueError(f"build parameter {f.name}={value!r} is not a finite number")
-            check = LIMITS.get(f.name)
-            if check is not None and not check[0](value):
-                raise ValueError(f"build parameter {f.name}={value!r} is out of range: must be {check[1]}")
+            object.__setattr__(self, f.name, check_parameter(f.name, getattr(self, f.name)))
         if self.max_faces < self.min_faces:
             raise ValueError(f"build parameter max_faces={self.max_faces} is below min_faces={self.min_faces}: "
                              "no clip could pass the face count")
@@ -108,8 +97,7 @@ class BuildConfig:
 
     def hash(self) -> str:
         """sha256 of the canonical JSON of every parameter plus the pipeline version (first 16 hex)."""
-        payload = json.dumps({"pipeline": PIPELINE_VERSION, **self.to_dict()}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return parameters_hash(self.to_dict(), PIPELINE_VERSION)
 
     @classmethod
     def from_dict(cls, values: dict) -> BuildConfig:
@@ -166,6 +154,33 @@ LIMITS = {
     "mask_scale": (_positive, "> 0"),
     "rows_per_shard": (lambda v: v >= 1, ">= 1"),
 }
+
+
+def parameters_hash(values: dict, pipeline_version: str) -> str:
+    """``BuildConfig.hash`` of parameters recorded by any pipeline version (``run_config.json`` is checked
+    against the hash it records, whichever version wrote it)."""
+    payload = json.dumps({"pipeline": pipeline_version, **values}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def check_parameter(name: str, value: object) -> object:
+    """``value`` as build parameter ``name`` holds it, or ``ValueError`` naming the parameter: the type of
+    its default, a finite number, within ``LIMITS``. Integers given for float parameters become floats
+    (JSON has one number type), so the hash of ``out_fps=25`` and ``out_fps=25.0`` is the same."""
+    kind = type(_DEFAULTS[name])
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    elif type(value) is not kind:
+        raise ValueError(f"build parameter {name}={value!r} is not of type {kind.__name__}")
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"build parameter {name}={value!r} is not a finite number")
+    check = LIMITS.get(name)
+    if check is not None and not check[0](value):
+        raise ValueError(f"build parameter {name}={value!r} is out of range: must be {check[1]}")
+    return value
+
+
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(BuildConfig)}
 
 
 @dataclass(frozen=True)

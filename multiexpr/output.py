@@ -1,6 +1,7 @@
-"""The output folder: run configuration, deterministic consolidation, stats and the dataset card.
+"""The output folder: the configuration check (``run_config.json``, see ``multiexpr.run_config``),
+deterministic consolidation, stats and the dataset card.
 
-Layout (``OUT/``)::
+What ``OUT/`` holds (every path is named in ``multiexpr.layout``)::
 
     data/train-00000-of-0000N.parquet   accepted clips, fixed schema, sorted by clip_id
     clips/<clip_id>.mp4                 25 fps H.264 clips
@@ -26,89 +27,79 @@ from __future__ import annotations
 
 import json
 import math
-import platform
-from importlib import metadata
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-from exprbench.errors import ExprBenchError
-from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
+from exprbench.errors import ExprBenchError, InputError
 from exprbench.files import atomic_write, is_temp_name
+from exprbench.outdir import UPLOAD_IGNORE as _BOOKKEEPING_IGNORE
 from exprbench.outdir import OutputFolder
-from multiexpr import schema
+from multiexpr import run_config, schema
 from multiexpr.config import PIPELINE_VERSION, BuildConfig
-from multiexpr.pipeline import WORK, done_dir, parts_dir, write_table_atomic
+from multiexpr.layout import (
+    CARD,
+    DATA,
+    REJECTS,
+    RUN_CONFIG,
+    STATS,
+    WORK,
+    Layout,
+    shard_name,
+)
+from multiexpr.stages import default_stages
 
 COMMAND = "multiexpr build"
 # glob patterns of build state that is not part of the dataset (huggingface_hub ignore_patterns)
 UPLOAD_IGNORE = [f"{WORK}/*", *_BOOKKEEPING_IGNORE]
-
-PACKAGES = ("exprbench", "mediapipe", "scenedetect", "av", "decord", "numpy", "opencv-python", "pyarrow", "datasets",
-            "ray")
-ASSETS = ("face_landmarker", "dlib_face_recognition", "dlib_shape_predictor_5")
 
 
 class ConfigMismatchError(ExprBenchError):
     """An output folder was built with a different configuration."""
 
 
-def _versions() -> dict:
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
-def _assets() -> dict:
-    from exprbench.assets.registry import get_asset
-
-    return {name: {"version": get_asset(name).version, "sha256": get_asset(name).sha256} for name in ASSETS}
-
-
-def run_config_payload(config: BuildConfig, inputs: dict) -> dict:
-    return {"pipeline_version": PIPELINE_VERSION, "config_hash": config.hash(), "config": config.to_dict(),
-            "inputs": inputs, "packages": _versions(), "assets": _assets()}
-
-
 def check_or_write_run_config(folder: OutputFolder, config: BuildConfig, inputs: dict, force: bool) -> None:
-    """Refuse an existing output built with another configuration (unless ``force``: then start over)."""
+    """Refuse an existing output built with another configuration, or whose ``run_config.json`` is damaged
+    (``multiexpr.run_config.read``), before anything in it changes; with ``force``, start over instead."""
     out = folder.path
-    path = out / "run_config.json"
-    if path.exists():
-        previous = json.loads(path.read_text())
-        if previous.get("config_hash") != config.hash():
+    path = Layout(out).file(RUN_CONFIG)
+    if path.exists() or path.is_symlink():
+        try:
+            previous = run_config.read(path)
+        except InputError:
             if not force:
-                changed = sorted(k for k, v in config.to_dict().items() if previous.get("config", {}).get(k) != v)
-                raise ConfigMismatchError(
-                    f"{out}: was built with another configuration (config hash {previous.get('config_hash')}, "
-                    f"now {config.hash()}; changed: {', '.join(changed) or 'pipeline version'}) "
-                    "(use a new --out, or --force to rebuild it from scratch)")
+                raise
             clear_output(folder)
-    folder.record("run_config.json", f"{WORK}/")
-    atomic_write(path, json.dumps(run_config_payload(config, inputs), indent=2, sort_keys=True) + "\n")
+        else:
+            if previous.config_hash != config.hash():
+                if not force:
+                    changed = sorted(k for k, v in config.to_dict().items() if previous.config.get(k) != v)
+                    if previous.pipeline_version != PIPELINE_VERSION:
+                        changed.append("pipeline_version")
+                    raise ConfigMismatchError(
+                        f"{out}: was built with another configuration ({RUN_CONFIG} records config hash "
+                        f"{previous.config_hash}, now {config.hash()}; changed: {', '.join(changed)}) "
+                        "(use a new --out, or --force to rebuild it from scratch)")
+                clear_output(folder)
+    folder.record(RUN_CONFIG, f"{WORK}/")
+    atomic_write(path, json.dumps(run_config.payload(config, inputs), indent=2, sort_keys=True) + "\n")
 
 
 def clear_output(folder: OutputFolder) -> None:
     """Remove what a build wrote (the manifest's files and the clips its markers name), never other files."""
-    done = done_dir(folder.path)
+    layout = Layout(folder.path)
     clips = set()
-    for marker in done.glob("*.json") if done.exists() else []:
+    for source_id in layout.committed():
         try:
-            clips.update(json.loads(marker.read_text()).get("clips", []))
+            clips.update(json.loads(layout.marker(source_id).read_text()).get("clips", []))
         except (OSError, ValueError):
             continue
     folder.record(*sorted(clips))
     folder.clear()
 
 
-def _read_parts(out: Path, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
-    tables = [pq.read_table(parts_dir(out) / f"{i}.{kind}.parquet", schema=table_schema) for i in ids]
+def _read_parts(layout: Layout, ids: list[str], kind: str, table_schema: pa.Schema) -> pa.Table:
+    tables = [pq.read_table(layout.part(i, kind), schema=table_schema) for i in ids]
     return pa.concat_tables(tables) if tables else table_schema.empty_table()
 
 
@@ -119,35 +110,33 @@ def consolidate(folder: OutputFolder, config: BuildConfig, source_ids: list[str]
     wrote and this one did not (a stale shard, the clip of a removed source) are deleted, and so are the
     private partial files of killed encodes; nothing else is touched.
     """
-    out = folder.path
+    layout = Layout(folder.path)
     ids = sorted(source_ids)
-    clips = _read_parts(out, ids, "clips", schema.CLIPS)
+    clips = _read_parts(layout, ids, "clips", schema.CLIPS)
     clips, duplicates = drop_duplicates(clips)
-    rejects = pa.concat_tables([_read_parts(out, ids, "rejects", schema.REJECTS), duplicates])
+    rejects = pa.concat_tables([_read_parts(layout, ids, "rejects", schema.REJECTS), duplicates])
     rejects = rejects.sort_by([("source", "ascending"), ("source_start_frame", "ascending"),
                                ("candidate_id", "ascending")])
     per = max(1, config.rows_per_shard)
     n_shards = max(1, math.ceil(clips.num_rows / per))
-    data = out / "data"
-    wanted = set()
-    for k in range(n_shards):
-        name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
-        wanted.add(name)
-        folder.record(f"data/{name}")
-        write_table_atomic(clips.slice(k * per, per), data / name)
-    folder.record("rejects.parquet", "stats.json", "README.md", *clips.column("video").to_pylist())
-    write_table_atomic(rejects, out / "rejects.parquet")
-    for leftover in (out / "clips").glob(".*"):  # we hold the lock: no other build is encoding here
+    shards = [shard_name(k, n_shards) for k in range(n_shards)]
+    for k, name in enumerate(shards):
+        folder.record(f"{DATA}/{name}")
+        schema.write_parquet(clips.slice(k * per, per), layout.data / name)
+    folder.record(REJECTS, STATS, CARD, *clips.column("video").to_pylist())
+    schema.write_parquet(rejects, layout.file(REJECTS))
+    for leftover in layout.clips.glob(".*"):  # we hold the lock: no other build is encoding here
         if is_temp_name(leftover.name):  # an encode a kill interrupted
             leftover.unlink()
-    stats = aggregate_stats(out, ids)
+    order = [stage.name for stage in default_stages(config, layout.root)] + ["dedupe"]
+    stats = aggregate_stats(layout, ids, order)
     stats["accepted"] = clips.num_rows
     stats["stages"]["dedupe"] = {"in": clips.num_rows + duplicates.num_rows, "out": clips.num_rows,
                                  "dropped": {"duplicate": duplicates.num_rows} if duplicates.num_rows else {},
                                  "seconds": 0.0}
-    stats["shards"] = sorted(wanted)
-    atomic_write(out / "stats.json", json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    atomic_write(out / "README.md", dataset_card(config, stats, license))
+    stats["shards"] = sorted(shards)
+    atomic_write(layout.file(STATS), json.dumps(stats, indent=2, sort_keys=True) + "\n")
+    atomic_write(layout.file(CARD), dataset_card(config, stats, license))
     folder.remove_stale()
     return stats
 
@@ -176,13 +165,14 @@ def drop_duplicates(clips: pa.Table) -> tuple[pa.Table, pa.Table]:
     return clips.filter(pa.array(keep, pa.bool_())), schema.table(rejects, schema.REJECTS)
 
 
-def aggregate_stats(out: Path, ids: list[str]) -> dict:
-    """Sum the per-source markers: counts per stage and drop reason, and seconds per stage."""
+def aggregate_stats(layout: Layout, ids: list[str], order: list[str]) -> dict:
+    """Sum the per-source markers: counts per stage and drop reason, and seconds per stage, stages in
+    ``order`` (those only an older build's markers name come last)."""
     stages: dict = {}
     totals = {"sources": len(ids), "source_frames": 0, "source_seconds": 0.0, "candidates": 0, "accepted": 0,
               "worker_seconds": 0.0}
     for i in ids:
-        marker = json.loads((done_dir(out) / f"{i}.json").read_text())
+        marker = json.loads(layout.marker(i).read_text())
         for key in ("source_frames", "source_seconds", "candidates", "accepted"):
             totals[key] += marker[key]
         totals["worker_seconds"] += marker["seconds"]
@@ -193,9 +183,8 @@ def aggregate_stats(out: Path, ids: list[str]) -> dict:
             agg["seconds"] += entry["seconds"]
             for reason, n in entry["dropped"].items():
                 agg["dropped"][reason] = agg["dropped"].get(reason, 0) + n
-    order = ["probe", "shot_split", "length", "faces", "face_count", "face_size", "overlap", "sharpness",
-             "expressiveness", "cut", "annotate", "caption", "dedupe"]
-    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: order.index(s) if s in order else 99)}
+    rank = {name: i for i, name in enumerate(order)}
+    totals["stages"] = {k: stages[k] for k in sorted(stages, key=lambda s: rank.get(s, len(order)))}
     return totals
 
 
@@ -263,7 +252,7 @@ package and model versions.
 probe → shot split (PySceneDetect ContentDetector, threshold {config.scene_threshold}, shots longer than
 {config.max_clip_s} s cut into equal pieces; in the same decode, faces are counted on a {config.prepass_fps:g} fps grid and
 shots without {config.min_faces} faces in {config.prepass_min_fraction:.0%} of those frames are rejected as `too_few_faces`
-without the full analysis) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
+by stage `prepass`, without the full analysis) → length (≥ {config.min_frames_25fps} frames at {config.out_fps:g} fps) →
 faces (MediaPipe FaceLandmarker on frames sampled at {config.analysis_fps:g} fps, tracked) → face count
 (≥ {config.min_faces} faces each present in ≥ {config.min_presence:.0%} of sampled frames) → face size
 (median shorter box side ≥ {config.min_face_px} px) → overlap (IoU < {config.max_iou} in every frame) →

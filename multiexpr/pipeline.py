@@ -1,13 +1,18 @@
 """One source through every stage, committed to the output's work area with a completion marker.
 
 This is the unit of work both engines schedule. Per source it writes, in order (each file all or nothing,
-through ``exprbench.files``):
+through ``exprbench.files``; every path from ``multiexpr.layout``):
 
-1. ``clips/<clip_id>.mp4`` for each accepted clip;
-2. ``.work/parts/<source_id>.clips.parquet`` and ``.rejects.parquet``;
-3. ``.work/done/<source_id>.json``: per-stage counts and timings. Written last, it is the completion
-   marker (video2dataset's ``_stats.json``, datatrove's ``completions/``): a source without it is redone
-   from scratch, and because every name is deterministic a redo overwrites rather than duplicates.
+1. the clip of each accepted candidate (``Layout.clip``);
+2. the source's clips and rejects parts (``Layout.part``);
+3. its completion marker (``Layout.marker``): per-stage counts and timings. Written last, it is the
+   completion marker (video2dataset's ``_stats.json``, datatrove's ``completions/``): a source without it
+   is redone from scratch, and because every name is deterministic a redo overwrites rather than
+   duplicates.
+
+Tasks go through the stages depth first: each candidate the shot split yields runs through every
+remaining stage before the next one starts, so only one candidate's frames are ever held in memory.
+Drops are counted per stage and per ``Drop.code`` (datatrove keeps its filter statistics the same way).
 
 Unexpected failures inside a stage become a reject (``stage_error``) so one bad file never stops a
 million-video build; they are logged with the source name. A reject's ``detail`` never holds an absolute
@@ -22,38 +27,19 @@ import logging
 import os
 import re
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from exprbench.files import atomic_path, atomic_write
+from exprbench.files import atomic_write
 from multiexpr import schema
 from multiexpr.config import BuildConfig
+from multiexpr.layout import Layout
 from multiexpr.sources import Source
-from multiexpr.stages import (AnnotateStage, Candidate, CaptionStage, CutStage, ExpressivenessFilter, FaceCountFilter,
-                              FaceSizeFilter, FaceStage, LengthFilter, OverlapFilter, ProbeStage, SharpnessFilter,
-                              ShotSplitStage, SourceTask, Stage)
+from multiexpr.stages import default_stages
+from multiexpr.stages.base import Drop, Stage, check_order
+from multiexpr.tasks import GIVEN, Candidate, SourceTask
 
 log = logging.getLogger(__name__)
-
-WORK = ".work"
-
-
-def parts_dir(out: Path) -> Path:
-    return Path(out) / WORK / "parts"
-
-
-def done_dir(out: Path) -> Path:
-    return Path(out) / WORK / "done"
-
-
-def write_table_atomic(table, path: Path) -> None:  # noqa: ANN001 - pyarrow.Table
-    """A zstd Parquet file, all or nothing (``exprbench.files.atomic_path``)."""
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
-
 
 _ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:'\",()]+/)+([^\s/:'\",()]+)")
 
@@ -72,102 +58,93 @@ def local_detail(text: str, source: Source, out: Path) -> str:
 
 @dataclass
 class StageCounter:
-    """Per-stage counts (``in``, ``out``, drops by reason code) and seconds spent."""
+    """Per-stage counts (``in``, ``out``, drops by reason code) and seconds spent, in the order stages ran."""
 
-    counts: dict = field(default_factory=lambda: defaultdict(lambda: {"in": 0, "out": 0, "dropped": {},
-                                                                      "seconds": 0.0}))
+    counts: dict[str, dict] = field(default_factory=dict)
 
-    def record(self, stage: str, seconds: float, reason: str | None) -> None:
-        entry = self.counts[stage]
+    def record(self, stage: str, seconds: float, drop: Drop | None) -> None:
+        entry = self.counts.setdefault(stage, {"in": 0, "out": 0, "dropped": {}, "seconds": 0.0})
         entry["in"] += 1
         entry["seconds"] += seconds
-        if reason is None:
+        if drop is None:
             entry["out"] += 1
         else:
-            code = reason.split(":", 1)[0]
-            entry["dropped"][code] = entry["dropped"].get(code, 0) + 1
+            entry["dropped"][drop.code] = entry["dropped"].get(drop.code, 0) + 1
 
-    def as_dict(self) -> dict:
-        return {k: dict(v) for k, v in self.counts.items()}
+
+def reject_row(task: SourceTask | Candidate, stage: str, drop: Drop) -> dict:
+    """The ``rejects.parquet`` row of a dropped task (a source-level reject has no span)."""
+    if isinstance(task, SourceTask):
+        source = task.source
+        ident, span = source.source_id, (None, None, None, None)
+    else:
+        source = task.source.source
+        ident, span = task.clip_id, (task.start, task.end, task.start_s, task.end_s)
+    return {"candidate_id": ident, "source": source.name, "source_start_frame": span[0], "source_end_frame": span[1],
+            "start_s": span[2], "end_s": span[3], "stage": stage, "reason": drop.code, "detail": drop.message}
 
 
 class Pipeline:
-    """The stages in order, set up once per worker process."""
+    """The stages in order (``default_stages``, checked by ``check_order``), set up once per worker."""
 
     def __init__(self, config: BuildConfig, out: Path) -> None:
-        self.config, self.out = config, Path(out)
-        self.probe = ProbeStage(config)
-        self.split = ShotSplitStage(config)
-        self.clip_stages: list[Stage] = [
-            LengthFilter(config), FaceStage(config), FaceCountFilter(config), FaceSizeFilter(config),
-            OverlapFilter(config), SharpnessFilter(config), ExpressivenessFilter(config),
-            CutStage(config, out_dir=self.out, keep_frames=bool(config.captioner)), AnnotateStage(config),
-        ]
-        if config.captioner:
-            self.clip_stages.append(CaptionStage(config))
-        for stage in (self.probe, self.split, *self.clip_stages):
+        self.config, self.out, self.layout = config, Path(out), Layout(Path(out))
+        self.stages = default_stages(config, self.out)
+        check_order(self.stages, GIVEN)
+        for stage in self.stages:
             stage.setup()
 
-    def _run_stage(self, stage: Stage, task, counter: StageCounter):  # noqa: ANN001, ANN202
+    def _run_stage(self, stage: Stage, task: SourceTask | Candidate, source: Source,
+                   counter: StageCounter) -> Drop | list[Candidate] | None:
         start = time.perf_counter()
         try:
             result = stage.process(task)
         except Exception as exc:  # noqa: BLE001 - one bad input must not stop the build; logged and kept
-            log.warning("%s: stage %s failed: %s: %s", task.source.name if isinstance(task, SourceTask)
-                        else task.source.source.name, stage.name, type(exc).__name__, exc)
-            result = f"stage_error: {type(exc).__name__}: {exc}"
-        if isinstance(result, str):
-            source = task.source if isinstance(task, SourceTask) else task.source.source
-            result = local_detail(result, source, self.out)
-        reason = result if isinstance(result, str) else None
-        counter.record(stage.name, time.perf_counter() - start, reason)
+            log.warning("%s: stage %s failed: %s: %s", source.name, stage.name, type(exc).__name__, exc)
+            result = Drop("stage_error", f"{type(exc).__name__}: {exc}")
+        if isinstance(result, Drop):
+            result = replace(result, detail=local_detail(result.detail, source, self.out))
+        counter.record(stage.name, time.perf_counter() - start, result if isinstance(result, Drop) else None)
         return result
 
     def run(self, source: Source) -> dict:
         """Process one source and commit it; returns its marker (stats)."""
         counter = StageCounter()
-        rows, rejects = [], []
-        task = SourceTask(source=source)
+        rows: list[dict] = []
+        rejects: list[dict] = []
+        candidates = 0
         started = time.perf_counter()
 
-        def source_reject(stage: str, reason: str) -> None:
-            rejects.append({"candidate_id": source.source_id, "source": source.name, "source_start_frame": None,
-                            "source_end_frame": None, "start_s": None, "end_s": None, "stage": stage,
-                            "reason": reason.split(":", 1)[0], "detail": reason})
+        def walk(task: SourceTask | Candidate, first: int) -> None:
+            """``task`` through ``self.stages[first:]``; a split hands each new task the stages after it."""
+            nonlocal candidates
+            for index in range(first, len(self.stages)):
+                stage = self.stages[index]
+                result = self._run_stage(stage, task, source, counter)
+                if isinstance(result, Drop):
+                    rejects.append(reject_row(task, stage.name, result))
+                    if isinstance(task, Candidate):  # a clip cut before a later stage dropped it
+                        self.layout.clip(task.clip_id).unlink(missing_ok=True)
+                    return
+                if isinstance(result, list):
+                    candidates += len(result)
+                    for clip in result:
+                        walk(clip, index + 1)
+                        clip.frames = clip.out_frames = clip.tracks = None
+                    return
+            rows.append(task.row)
 
-        reason = self._run_stage(self.probe, task, counter)
-        candidates: list[Candidate] = []
-        if reason is not None:
-            source_reject(self.probe.name, reason)
-        else:
-            result = self._run_stage(self.split, task, counter)
-            if isinstance(result, str):
-                source_reject(self.split.name, result)
-            else:
-                candidates = result
-        for clip in candidates:
-            for stage in self.clip_stages:
-                reason = self._run_stage(stage, clip, counter)
-                if reason is not None:
-                    rejects.append({"candidate_id": clip.clip_id, "source": source.name,
-                                    "source_start_frame": clip.start, "source_end_frame": clip.end,
-                                    "start_s": clip.start_s, "end_s": clip.end_s, "stage": stage.name,
-                                    "reason": reason.split(":", 1)[0], "detail": reason})
-                    (self.out / "clips" / f"{clip.clip_id}.mp4").unlink(missing_ok=True)
-                    break
-            else:
-                rows.append(clip.row)
-            clip.frames = clip.out_frames = clip.tracks = None
-        parts = parts_dir(self.out)
-        write_table_atomic(schema.table(rows, schema.CLIPS), parts / f"{source.source_id}.clips.parquet")
-        write_table_atomic(schema.table(rejects, schema.REJECTS), parts / f"{source.source_id}.rejects.parquet")
+        task = SourceTask(source=source)
+        walk(task, 0)
+        schema.write_parquet(schema.table(rows, schema.CLIPS), self.layout.part(source.source_id, "clips"))
+        schema.write_parquet(schema.table(rejects, schema.REJECTS), self.layout.part(source.source_id, "rejects"))
         n_frames = len(task.timestamps) if task.timestamps is not None else 0
         marker = {"source": source.name, "source_id": source.source_id, "content_sha256": task.sha256,
                   "clips": sorted(row["video"] for row in rows), "source_frames": n_frames,
                   "source_seconds": float(task.info.duration) if task.info else 0.0,
-                  "candidates": len(candidates), "accepted": len(rows), "stages": counter.as_dict(),
+                  "candidates": candidates, "accepted": len(rows), "stages": counter.counts,
                   "seconds": time.perf_counter() - started}
-        atomic_write(done_dir(self.out) / f"{source.source_id}.json", json.dumps(marker, indent=1))
+        atomic_write(self.layout.marker(source.source_id), json.dumps(marker, indent=1))
         return marker
 
 

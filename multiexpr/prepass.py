@@ -3,9 +3,10 @@
 Most candidate shots of a web corpus show one person or none, and the full face analysis (MediaPipe on
 every frame sampled at ``analysis_fps``) was most of the build's time. While the shot split decodes the
 source anyway, frames on a global ``prepass_fps`` grid (1 fps by default) go through the landmarker and
-only the number of faces (at least ``detect_min_face_px``) per frame is kept. A candidate whose
-pre-pass frames show ``min_faces`` faces in fewer than ``prepass_min_fraction`` of them is rejected
-with the face-count filter's reason code (``too_few_faces``) and never reaches the full analysis.
+only the number of faces (at least ``detect_min_face_px``) per frame is kept (``FaceCounter``, run by
+the shot split). A candidate whose pre-pass frames show ``min_faces`` faces in fewer than
+``prepass_min_fraction`` of them is dropped by its own filter stage (``multiexpr.stages.faces.PrepassFilter``,
+stage ``prepass``) with the face count's reason code (``too_few_faces``), before the full analysis.
 
 Why this rarely differs from the full rule: to pass, ``min_faces`` faces must each be present in
 ``min_presence`` (90%) of the analysed frames, so at least ``min_faces`` faces are visible together in
@@ -16,7 +17,6 @@ every source, so the counts do not depend on which worker or in which order sour
 
 from __future__ import annotations
 
-import math
 from typing import Self
 
 import numpy as np
@@ -49,19 +49,3 @@ class FaceCounter:
         size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         return int((size >= self.min_face_px).sum())
 
-
-def too_few_faces(indices: np.ndarray, counts: np.ndarray, start: int, end: int, min_faces: int,
-                  min_fraction: float, fps: float) -> str | None:
-    """The face-count reject for span ``[start, end)`` from the pre-pass counts, or ``None`` to analyse it.
-
-    A span with no pre-pass frame is never rejected here (the full analysis decides).
-    """
-    inside = counts[(indices >= start) & (indices < end)]
-    if not len(inside):
-        return None
-    need = max(1, math.ceil(min_fraction * len(inside)))
-    typical = int(np.sort(inside)[::-1][need - 1])  # faces visible together in at least min_fraction of frames
-    if typical >= min_faces:
-        return None
-    return (f"too_few_faces: {typical} face(s) in >= {min_fraction:.0%} of the {len(inside)} frames of the "
-            f"{fps:g} fps pre-pass (at most {int(inside.max())} in one frame), need {min_faces}")

@@ -8,7 +8,12 @@ empty (Parquet cannot store one). Absent faces are NaN boxes, never zeros.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from exprbench.files import atomic_path
 
 F32 = pa.float32()
 BOX_LIST = pa.list_(pa.list_(F32))
@@ -82,3 +87,10 @@ def table(rows: list[dict], schema: pa.Schema) -> pa.Table:
         if missing:
             raise KeyError(f"row lacks {sorted(missing)}")
     return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """A zstd Parquet file, all or nothing (``exprbench.files.atomic_path``): a killed build leaves either
+    the old file or the new one, never a truncated part or shard."""
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")

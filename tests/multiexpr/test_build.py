@@ -54,7 +54,8 @@ def test_sample_build_accepts_and_rejects_the_right_clips(reference_build: Path)
         assert row.scores["max_iou"] < 0.12
     stats = json.loads((reference_build / "stats.json").read_text())
     assert stats["accepted"] == 2 and stats["sources"] == 6
-    assert stats["stages"]["face_count"]["dropped"] == {"too_few_faces": 2}
+    assert stats["stages"]["prepass"]["dropped"] == {"too_few_faces": 2}  # dropped before the full analysis
+    assert stats["stages"]["faces"]["in"] == 3 and stats["stages"]["face_count"]["dropped"] == {}
     assert stats["stages"]["probe"]["dropped"] == {"unreadable": 1}
     config = json.loads((reference_build / "run_config.json").read_text())
     assert config["config_hash"] == BuildConfig().hash() and config["config"]["min_face_px"] == 96

@@ -29,8 +29,8 @@ from click.testing import CliRunner
 
 from multiexpr.build import build
 from multiexpr.cli import cli
+from multiexpr.layout import Layout
 from multiexpr.output import UPLOAD_IGNORE
-from multiexpr.pipeline import done_dir
 from multiexpr.sources import content_sha256, discover
 
 BUILD = [sys.executable, "-m", "multiexpr.cli", "build"]
@@ -140,7 +140,7 @@ def test_deleted_source_takes_its_clip_with_it(duo, tmp_path):
     assert not list((out / "clips").glob("*.mp4")), "the deleted source's clip stayed in the dataset"
     assert len(pd.read_parquet(out / "data")) == 0
     assert "duo_side_by_side.mp4" not in set(pd.read_parquet(out / "rejects.parquet").source)
-    assert len(list(done_dir(out).glob("*.json"))) == 1
+    assert len(Layout(out).committed()) == 1
 
 
 def test_replaced_source_is_processed_again(duo, sample_sources, tmp_path):
@@ -153,7 +153,7 @@ def test_replaced_source_is_processed_again(duo, sample_sources, tmp_path):
     assert result.stats["accepted"] == 0 and not list((out / "clips").glob("*.mp4")), "stale clip kept"
     rejects = pd.read_parquet(out / "rejects.parquet")
     assert set(rejects[rejects.source == "duo_side_by_side.mp4"].reason) == {"too_few_faces"}
-    markers = [json.loads(p.read_text()) for p in done_dir(out).glob("*.json")]
+    markers = [json.loads(Layout(out).marker(i).read_text()) for i in Layout(out).committed()]
     recorded = {m["source"]: m["content_sha256"] for m in markers}
     assert recorded["duo_side_by_side.mp4"] == content_sha256(src / "duo_side_by_side.mp4")
 
@@ -214,7 +214,7 @@ def _start(src: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=_default_sigint)
     deadline = time.monotonic() + 180
-    while not (done_dir(out).is_dir() and any(done_dir(out).glob("*.json"))):
+    while not Layout(out).committed():
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no source finished"
         time.sleep(0.02)
@@ -251,9 +251,9 @@ def test_workers_die_with_a_killed_parent(sample_sources, tmp_path):
         proc.wait(10)
         orphans = _wait_gone(children, 5.0)
         assert not orphans, f"workers outlived their parent: {orphans}"
-        markers = len(list(done_dir(out).glob("*.json")))
+        markers = len(Layout(out).committed())
         time.sleep(1.0)
-        assert len(list(done_dir(out).glob("*.json"))) == markers < 3, "something still writes into the output"
+        assert len(Layout(out).committed()) == markers < 3, "something still writes into the output"
     finally:
         for pid in _alive(children):
             os.kill(pid, signal.SIGKILL)
@@ -273,7 +273,7 @@ def test_ctrl_c_stops_a_two_worker_build_at_once_and_a_rerun_completes_it(duo, s
     finally:
         for pid in _alive(children):
             os.kill(pid, signal.SIGKILL)
-    kept = sorted(p.stem for p in done_dir(out).glob("*.json"))
+    kept = Layout(out).committed()
     assert proc.returncode == 130, stderr
     line = only_error_line(stderr)
     assert f"interrupted; {len(kept)} of 4 sources are finished and kept" in line and str(out) in line
@@ -281,7 +281,7 @@ def test_ctrl_c_stops_a_two_worker_build_at_once_and_a_rerun_completes_it(duo, s
     assert 1 <= len(kept) < 4, "Ctrl-C let the build run every queued source"
     assert stopped < 5.0, f"Ctrl-C took {stopped:.1f} s"
     for source_id in kept:  # finished sources are complete
-        marker = json.loads((done_dir(out) / f"{source_id}.json").read_text())
+        marker = json.loads(Layout(out).marker(source_id).read_text())
         assert all((out / clip).is_file() for clip in marker["clips"])
 
     result = build(src, out)  # the rerun does the rest only

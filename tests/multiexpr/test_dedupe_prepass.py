@@ -1,6 +1,6 @@
 """The build's shortcuts must not change what it decides: the single decode gives the reader's exact frames,
-the face-count pre-pass rejects only what the full face-count filter rejects, and identical files under two
-names give one row (plus a ``duplicate`` reject), even when two workers process them at once."""
+the face-count pre-pass filter rejects only what the full face-count filter rejects, and identical files
+under two names give one row (plus a ``duplicate`` reject), even when two workers process them at once."""
 
 from __future__ import annotations
 
@@ -18,16 +18,13 @@ from exprbench.video import probe, read_video
 from multiexpr.build import build
 from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.decode import scan
-from multiexpr.prepass import too_few_faces
-from multiexpr.sources import discover
-from multiexpr.stages import (
-    FaceCountFilter,
-    FaceStage,
-    LengthFilter,
-    ProbeStage,
-    ShotSplitStage,
-    SourceTask,
-)
+from multiexpr.sources import Source, discover
+from multiexpr.stages import default_stages
+from multiexpr.stages.base import Drop
+from multiexpr.stages.faces import PrepassFilter
+from multiexpr.stages.probe import ProbeStage
+from multiexpr.stages.shots import LengthFilter, ShotSplitStage
+from multiexpr.tasks import Candidate, SourceTask
 
 CFG = BuildConfig()
 
@@ -44,15 +41,22 @@ def test_single_decode_gives_the_readers_frames(name: str) -> None:
     np.testing.assert_array_equal(full, read_video(info, wanted))
 
 
+def _prepass(counts: list[int], start: int, end: int, min_fraction: float = 0.5) -> Drop | None:
+    """The pre-pass filter on a span of a source whose pre-pass saw ``counts`` faces every 10th frame."""
+    task = SourceTask(source=Source("x.mp4", "/x.mp4"), prepass_indices=np.arange(0, 10 * len(counts), 10),
+                      prepass_counts=np.asarray(counts))
+    config = dataclasses.replace(CFG, prepass_min_fraction=min_fraction)
+    return PrepassFilter(config).process(Candidate(source=task, start=start, end=end))
+
+
 def test_prepass_rule_on_counts() -> None:
-    idx = np.arange(0, 100, 10)
-    two_then_one = np.array([2, 2, 2, 2, 2, 1, 1, 1, 1, 1])
-    assert too_few_faces(idx, two_then_one, 0, 100, 2, 0.5, 1.0) is None  # 2 faces in half the frames
-    assert too_few_faces(idx, two_then_one, 0, 100, 2, 0.6, 1.0).startswith("too_few_faces: 1 face(s)")
-    reason = too_few_faces(idx, two_then_one, 50, 100, 2, 0.5, 1.0)  # only the one-face half
-    assert reason.startswith("too_few_faces: 1 face(s) in >= 50% of the 5 frames")
-    assert too_few_faces(idx, np.array([3] + [0] * 9), 0, 100, 2, 0.5, 1.0).startswith("too_few_faces: 0 face(s)")
-    assert too_few_faces(idx, two_then_one, 101, 150, 2, 0.5, 1.0) is None  # no pre-pass frame: analyse it
+    two_then_one = [2, 2, 2, 2, 2, 1, 1, 1, 1, 1]
+    assert _prepass(two_then_one, 0, 100) is None  # 2 faces in half the frames
+    assert _prepass(two_then_one, 0, 100, min_fraction=0.6).detail.startswith("1 face(s)")
+    drop = _prepass(two_then_one, 50, 100)  # only the one-face half
+    assert drop.code == "too_few_faces" and drop.detail.startswith("1 face(s) in >= 50% of the 5 frames")
+    assert _prepass([3] + [0] * 9, 0, 100).detail.startswith("0 face(s)")
+    assert _prepass(two_then_one, 101, 150) is None  # no pre-pass frame: the full analysis decides
 
 
 def _first_long_shot(path: Path, config: BuildConfig):
@@ -63,18 +67,24 @@ def _first_long_shot(path: Path, config: BuildConfig):
 
 
 @pytest.mark.parametrize("name", ["single_face.mp4", "no_face.mp4", "duo_side_by_side.mp4"])
-def test_prepass_agrees_with_the_full_face_count(sample_sources: Path, name: str) -> None:
+def test_prepass_agrees_with_the_full_face_count(sample_sources: Path, name: str, tmp_path: Path) -> None:
+    """The build's stages from the length filter to the face count, with and without the pre-pass."""
     decisions = {}
     for label, config in (("prepass", CFG), ("full", dataclasses.replace(CFG, prepass_fps=0.0))):
         clip = _first_long_shot(sample_sources / name, config)
-        stage = FaceStage(config)
-        stage.setup()
-        assert stage.process(clip) is None
-        reason = FaceCountFilter(config).process(clip)
-        decisions[label] = (reason or "kept").split(":")[0]
-        if label == "prepass" and reason is not None:
-            assert clip.tracks is None  # rejected before the full analysis ran
-    assert decisions["prepass"] == decisions["full"] == ("kept" if name.startswith("duo") else "too_few_faces")
+        stages = default_stages(config, tmp_path)
+        names = [stage.name for stage in stages]
+        decisions[label] = "kept"
+        for stage in stages[names.index("length") + 1:names.index("face_count") + 1]:
+            stage.setup()
+            drop = stage.process(clip)
+            if drop is not None:
+                decisions[label] = f"{stage.name}/{drop.code}"
+                break
+    if name.startswith("duo"):
+        assert decisions == {"prepass": "kept", "full": "kept"}
+    else:  # rejected before the full analysis, as the full analysis would have
+        assert decisions == {"prepass": "prepass/too_few_faces", "full": "face_count/too_few_faces"}
 
 
 def test_identical_files_under_two_names_give_one_row(sample_sources: Path, tmp_path: Path) -> None:

@@ -15,21 +15,18 @@ from multiexpr.config import BuildConfig
 from multiexpr.masks import face_mask
 from multiexpr.sources import discover
 from multiexpr.spans import shots_to_spans, span_indices
-from multiexpr.stages import (
-    Candidate,
-    ExpressivenessFilter,
-    FaceCountFilter,
-    FaceSizeFilter,
-    FaceStage,
-    LengthFilter,
-    OverlapFilter,
-    ProbeStage,
-    SharpnessFilter,
-    ShotSplitStage,
-    SourceTask,
-)
+from multiexpr.stages import default_stages
+from multiexpr.stages.base import Drop
+from multiexpr.stages.faces import FaceCountFilter, FaceStage
+from multiexpr.stages.probe import ProbeStage
+from multiexpr.stages.quality import FaceSizeFilter, OverlapFilter, SharpnessFilter
+from multiexpr.stages.shots import LengthFilter, ShotSplitStage
+from multiexpr.tasks import Candidate, SourceTask
 
 CFG = BuildConfig()
+STAGES = default_stages(CFG, Path("unused"))
+NAMES = [stage.name for stage in STAGES]
+FACE_FILTERS = STAGES[NAMES.index("faces") + 1:NAMES.index("cut")]  # every filter of an analysed clip, in order
 
 
 def _analysed(path: Path, transform=None) -> Candidate:  # noqa: ANN001
@@ -52,11 +49,11 @@ def _analysed(path: Path, transform=None) -> Candidate:  # noqa: ANN001
     return clip
 
 
-def _run_filters(clip: Candidate, config: BuildConfig = CFG) -> str | None:
-    for stage in (FaceCountFilter, FaceSizeFilter, OverlapFilter, SharpnessFilter, ExpressivenessFilter):
-        reason = stage(config).process(clip)
-        if reason is not None:
-            return reason
+def _run_filters(clip: Candidate) -> Drop | None:
+    for stage in FACE_FILTERS:
+        drop = stage.process(clip)
+        if drop is not None:
+            return drop
     return None
 
 
@@ -74,19 +71,19 @@ def test_duo_passes_every_filter_and_faces_are_left_to_right(duo: Candidate) -> 
 
 
 def test_single_face_is_too_few_faces(sample_sources: Path) -> None:
-    reason = FaceCountFilter(CFG).process(_analysed(sample_sources / "single_face.mp4"))
-    assert reason.startswith("too_few_faces: 1 face(s)")
+    drop = FaceCountFilter(CFG).process(_analysed(sample_sources / "single_face.mp4"))
+    assert drop.code == "too_few_faces" and drop.detail.startswith("1 face(s)")
 
 
 def test_no_face_is_too_few_faces(sample_sources: Path) -> None:
-    reason = FaceCountFilter(CFG).process(_analysed(sample_sources / "no_face.mp4"))
-    assert reason.startswith("too_few_faces: 0 face(s)")
+    drop = FaceCountFilter(CFG).process(_analysed(sample_sources / "no_face.mp4"))
+    assert drop.code == "too_few_faces" and drop.detail.startswith("0 face(s)")
 
 
 def test_static_copy_is_not_expressive(sample_sources: Path) -> None:
     clip = _analysed(sample_sources / "duo_static_copy.mp4")
-    reason = _run_filters(clip)
-    assert reason.startswith("not_expressive: face 1")
+    drop = _run_filters(clip)
+    assert drop.code == "not_expressive" and drop.detail.startswith("face 1")
     assert clip.face_stats[0]["expressiveness"] >= 1  # the woman alone is expressive
 
 
@@ -94,8 +91,7 @@ def test_blurred_faces_are_rejected(sample_sources: Path, duo: Candidate) -> Non
     clip = _analysed(sample_sources / "duo_side_by_side.mp4",
                      lambda f: np.stack([cv2.GaussianBlur(x, (0, 0), 4) for x in f]))
     assert FaceCountFilter(CFG).process(clip) is None
-    reason = SharpnessFilter(CFG).process(clip)
-    assert reason is not None and reason.startswith("blurry:")
+    assert SharpnessFilter(CFG).process(clip).code == "blurry"
     assert SharpnessFilter(CFG).process(duo) is None
     assert min(duo.face_stats[i]["sharpness"] for i in duo.faces) > 4 * CFG.min_sharpness
 
@@ -104,7 +100,7 @@ def test_small_faces_are_rejected(sample_sources: Path) -> None:
     clip = _analysed(sample_sources / "duo_side_by_side.mp4",
                      lambda f: np.stack([cv2.resize(x, (640, 180), interpolation=cv2.INTER_AREA) for x in f]))
     assert FaceCountFilter(CFG).process(clip) is None
-    assert FaceSizeFilter(CFG).process(clip).startswith("face_too_small:")
+    assert FaceSizeFilter(CFG).process(clip).code == "face_too_small"
 
 
 def test_overlapping_faces_are_rejected(duo: Candidate) -> None:
@@ -113,7 +109,7 @@ def test_overlapping_faces_are_rejected(duo: Candidate) -> None:
     moved = dataclasses.replace(duo.tracks, boxes=np.asarray(duo.tracks.boxes).copy())
     moved.boxes[:, 1] = moved.boxes[:, 0] + np.array([60, 0, 60, 0])
     clip = dataclasses.replace(duo, tracks=moved)
-    assert OverlapFilter(CFG).process(clip).startswith("faces_overlap: max IoU")
+    assert OverlapFilter(CFG).process(clip).message.startswith("faces_overlap: max IoU")
 
 
 def test_length_filter_and_forced_split(sample_sources: Path) -> None:
@@ -123,7 +119,7 @@ def test_length_filter_and_forced_split(sample_sources: Path) -> None:
     ProbeStage(CFG).process(task)
     clips = ShotSplitStage(CFG).process(task)
     assert [(c.start, c.end) for c in clips] == [(0, 50), (50, 150)]  # cut where the man appears
-    assert LengthFilter(CFG).process(clips[0]) == "too_short: 50 frames at 25 fps, need 81"
+    assert LengthFilter(CFG).process(clips[0]) == Drop("too_short", "50 frames at 25 fps, need 81")
     assert LengthFilter(CFG).process(clips[1]) is None
     ts = frame_timestamps(path)
     assert shots_to_spans([], ts, max_clip_s=2.5) == [(0, 50), (50, 100), (100, 150)]  # 6 s in 3 equal pieces
@@ -132,14 +128,14 @@ def test_length_filter_and_forced_split(sample_sources: Path) -> None:
 
 def test_probe_rejects_corrupt_and_escaping_paths(sample_sources: Path, tmp_path: Path) -> None:
     [corrupt] = [s for s in discover(sample_sources)[1] if s.name == "corrupt.mp4"]
-    assert ProbeStage(CFG).process(SourceTask(source=corrupt)).startswith("unreadable:")
+    assert ProbeStage(CFG).process(SourceTask(source=corrupt)).code == "unreadable"
     manifest = tmp_path / "list.csv"
     manifest.write_text(f"video,caption\n{sample_sources / 'single_face.mp4'}, x\n../outside.mp4,y\nmissing.mp4,z\n")
     root, sources = discover(manifest, root=sample_sources)
     by_name = {s.name: s for s in sources}
     assert by_name["../outside.mp4"].problem.startswith("path_escapes_root")
-    assert ProbeStage(CFG).process(SourceTask(source=by_name["../outside.mp4"])).startswith("path_escapes_root")
-    assert ProbeStage(CFG).process(SourceTask(source=by_name["missing.mp4"])).startswith("unreadable")
+    assert ProbeStage(CFG).process(SourceTask(source=by_name["../outside.mp4"])).code == "path_escapes_root"
+    assert ProbeStage(CFG).process(SourceTask(source=by_name["missing.mp4"])) == Drop("unreadable", "file not found")
     assert by_name[str(sample_sources / "single_face.mp4")].problem == ""
     jsonl = tmp_path / "list.jsonl"
     jsonl.write_text('{"path": "a.mp4"}\n{"path": "sub/b.mp4"}\n')
