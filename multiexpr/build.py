@@ -25,7 +25,6 @@ ignore Ctrl-C: the parent stops them at the first Ctrl-C, keeps every finished s
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -40,6 +39,7 @@ from exprbench.workers import init_worker, stop_workers, worker_pool
 from multiexpr.captioning import load_captioner
 from multiexpr.config import BuildConfig, EngineConfig
 from multiexpr.layout import WORK, Layout
+from multiexpr.marker import read_marker
 from multiexpr.output import COMMAND, check_or_write_run_config, consolidate
 from multiexpr.pipeline import process_source
 from multiexpr.sources import Source, content_sha256, discover
@@ -164,10 +164,9 @@ def _source_hash(source: Source) -> str:
 
 
 def _marker(layout: Layout, source_id: str) -> dict:
-    try:
-        return json.loads(layout.marker(source_id).read_text())
-    except (OSError, ValueError):
-        return {}
+    """The source's valid completion marker, or {} (a damaged one is warned about where resume reads it)."""
+    marker, _ = read_marker(layout.marker(source_id))
+    return marker or {}
 
 
 def _forget(folder: OutputFolder, source_ids: Iterable[str], keep_clips: set[str]) -> None:
@@ -189,8 +188,11 @@ def _resume_state(folder: OutputFolder, sources: list[Source]) -> set[str]:
     by_id = {s.source_id: s for s in sources}
     valid = set()
     for source_id in committed & set(by_id):
-        recorded = _marker(layout, source_id).get("content_sha256")
-        if recorded is not None and recorded == _source_hash(by_id[source_id]):
+        marker, problem = read_marker(layout.marker(source_id))
+        if problem:
+            log.warning("%s: its completion marker %s %s; processing it again", by_id[source_id].name,
+                        layout.marker(source_id), problem)
+        elif marker["content_sha256"] is not None and marker["content_sha256"] == _source_hash(by_id[source_id]):
             valid.add(source_id)
         else:
             log.warning("%s: changed since it was processed; processing it again", by_id[source_id].name)

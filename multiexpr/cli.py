@@ -10,7 +10,12 @@ from pathlib import Path
 import click
 
 from exprbench import __version__
-from exprbench.cli.common import FriendlyGroup, configure_logging, progress_disabled, verbosity_options
+from exprbench.cli.common import (
+    FriendlyGroup,
+    configure_logging,
+    progress_disabled,
+    verbosity_options,
+)
 from exprbench.errors import InputError
 from multiexpr.config import BuildConfig, EngineConfig
 

@@ -47,6 +47,7 @@ from multiexpr.layout import (
     Layout,
     shard_name,
 )
+from multiexpr.marker import read_marker
 from multiexpr.stages import default_stages
 
 COMMAND = "multiexpr build"
@@ -90,10 +91,8 @@ def clear_output(folder: OutputFolder) -> None:
     layout = Layout(folder.path)
     clips = set()
     for source_id in layout.committed():
-        try:
-            clips.update(json.loads(layout.marker(source_id).read_text()).get("clips", []))
-        except (OSError, ValueError):
-            continue
+        marker, _ = read_marker(layout.marker(source_id))  # a damaged marker names no file to delete
+        clips.update(marker["clips"] if marker else [])
     folder.record(*sorted(clips))
     folder.clear()
 
@@ -172,7 +171,9 @@ def aggregate_stats(layout: Layout, ids: list[str], order: list[str]) -> dict:
     totals = {"sources": len(ids), "source_frames": 0, "source_seconds": 0.0, "candidates": 0, "accepted": 0,
               "worker_seconds": 0.0}
     for i in ids:
-        marker = json.loads(layout.marker(i).read_text())
+        marker, problem = read_marker(layout.marker(i))
+        if problem:  # resume checked it: it changed since, under this build's lock
+            raise InputError(layout.marker(i), problem, "rerun 'multiexpr build' to process that source again")
         for key in ("source_frames", "source_seconds", "candidates", "accepted"):
             totals[key] += marker[key]
         totals["worker_seconds"] += marker["seconds"]

@@ -22,7 +22,6 @@ input root. The marker also records the source's ``content_sha256``, which resum
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -30,10 +29,10 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from exprbench.files import atomic_write
 from multiexpr import schema
 from multiexpr.config import BuildConfig
 from multiexpr.layout import Layout
+from multiexpr.marker import write_marker
 from multiexpr.sources import Source
 from multiexpr.stages import default_stages
 from multiexpr.stages.base import Drop, Stage, check_order
@@ -144,7 +143,7 @@ class Pipeline:
                   "source_seconds": float(task.info.duration) if task.info else 0.0,
                   "candidates": candidates, "accepted": len(rows), "stages": counter.counts,
                   "seconds": time.perf_counter() - started}
-        atomic_write(self.layout.marker(source.source_id), json.dumps(marker, indent=1))
+        write_marker(self.layout.marker(source.source_id), marker)
         return marker
 
 
