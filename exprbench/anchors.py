@@ -24,6 +24,7 @@ from exprbench.errors import InputError
 from exprbench.files import atomic_write, sha256_file
 from exprbench.protocol import PROTOCOL
 from exprbench.scoring.outputs import write_tables
+from exprbench.scoring.schema import check_summary, read_json_object, read_per_item
 
 ANCHOR_METHOD = "static"
 
@@ -68,9 +69,8 @@ def anchors_from_eval(bench: Benchmark, eval_dir: str | Path) -> dict:
     """The anchors record from an ``exprbench eval`` of the static baseline on every item of ``bench``."""
     eval_dir = Path(eval_dir)
     summary_path = eval_dir / "summary.json"
-    if not summary_path.is_file():
-        raise InputError(summary_path, "is missing", "pass a folder written by 'exprbench eval' of the static baseline")
-    summary = json.loads(summary_path.read_text())
+    summary = read_json_object(summary_path, "summary.json of an eval of the static baseline")
+    check_summary(summary_path, summary)
     if summary.get("method") != ANCHOR_METHOD:
         raise InputError(summary_path, f"scores method {summary.get('method')!r}; anchors come from "
                                        f"{ANCHOR_METHOD!r}", "evaluate the static baseline first")
@@ -84,7 +84,7 @@ def anchors_from_eval(bench: Benchmark, eval_dir: str | Path) -> dict:
     if summary.get("errors"):
         raise InputError(summary_path, f"has failed items ({', '.join(sorted(summary['errors']))})",
                          "anchors need every item scored")
-    frame = pd.read_csv(eval_dir / "per_item.csv", dtype={"item_id": str})
+    frame = read_per_item(eval_dir / "per_item.csv")
     missing = {i.id for i in bench.items} - set(frame["item_id"])
     if missing:
         raise InputError(eval_dir / "per_item.csv", f"lacks item(s) {', '.join(sorted(missing))}",
@@ -107,17 +107,35 @@ def write_anchors(bench: Benchmark, eval_dir: str | Path) -> Path:
     return target
 
 
+def _check_anchor_values(path: Path, record: dict) -> None:
+    """Refuse an anchors file whose values are not ``{face or split: {metric key: number or null}}``."""
+    if not isinstance(record.get("source"), str):
+        raise InputError(path, "field source must be a string", "rerun 'exprbench anchors'")
+    for field in ("faces", "sets"):
+        table = record.get(field)
+        if not isinstance(table, dict):
+            raise InputError(path, f"field {field} must be an object", "rerun 'exprbench anchors'")
+        for where, values in table.items():
+            if not isinstance(values, dict):
+                raise InputError(path, f"field {field}.{where} must be an object", "rerun 'exprbench anchors'")
+            for key, value in values.items():
+                if not (value is None or (type(value) in (int, float) and math.isfinite(value))):
+                    raise InputError(path, f"field {field}.{where}.{key} must be a finite number or null, got "
+                                           f"{value!r}", "rerun 'exprbench anchors'")
+
+
 def load_anchors(bench: Benchmark) -> dict | None:
     """The benchmark's anchors, or None when it has none; anchors of a changed benchmark are refused."""
     path = bench.root / anchors_name()
     if not path.is_file():
         return None
     try:
-        record = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"is not valid JSON ({exc.msg})", "rerun 'exprbench anchors'") from None
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(path, f"is not valid JSON ({exc})", "rerun 'exprbench anchors'") from None
     if not isinstance(record, dict) or record.get("protocol") != PROTOCOL.version:
         raise InputError(path, f"is not a protocol {PROTOCOL.version} anchors file", "rerun 'exprbench anchors'")
+    _check_anchor_values(path, record)
     if record.get("benchmark_sha256") != benchmark_sha256(bench):
         raise InputError(path, "belongs to another version of this benchmark (content hash differs)",
                          "rerun 'exprbench anchors' on it")
@@ -148,8 +166,9 @@ def attach(frame: pd.DataFrame, summary: dict, anchors: dict | None) -> pd.DataF
 def attach_to_eval(eval_dir: str | Path, anchors: dict | None) -> None:
     """Rewrite an eval folder's per_item.csv and summary.json with ``anchors`` attached."""
     eval_dir = Path(eval_dir)
-    summary = json.loads((eval_dir / "summary.json").read_text())
-    frame = pd.read_csv(eval_dir / "per_item.csv", dtype={"item_id": str, "split": str, "mode": str})
+    summary = read_json_object(eval_dir / "summary.json", "summary.json")
+    check_summary(eval_dir / "summary.json", summary)
+    frame = read_per_item(eval_dir / "per_item.csv")
     frame = frame[[c for c in frame.columns if not c.endswith("_anchor")]]
     write_tables(eval_dir, attach(frame, summary, anchors), summary)
 

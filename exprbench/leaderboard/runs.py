@@ -27,12 +27,7 @@ import pandas as pd
 
 from exprbench.errors import InputError
 from exprbench.protocol import PROTOCOL
-from exprbench.scoring.schema import (
-    check_per_item,
-    check_summary,
-    read_json_object,
-    read_run_record,
-)
+from exprbench.scoring.schema import check_summary, read_json_object, read_per_item, read_run_record
 
 UNKNOWN = "unknown"
 
@@ -73,20 +68,6 @@ def _check_summary(path: Path, summary: dict) -> None:
                 raise InputError(path, f"split {split!r} mode {mode!r} is malformed")
 
 
-def _read_per_item(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(path, "is missing (the per-face detail comes from it)", "re-run 'exprbench eval'")
-    try:
-        frame = pd.read_csv(path, dtype={"item_id": str, "split": str, "mode": str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot be read as CSV ({exc})", "re-run 'exprbench eval'") from exc
-    missing = {"item_id", "split", "mode", "face", "matched", "coverage"} - set(frame.columns)
-    if missing:
-        raise InputError(path, f"lacks column(s) {', '.join(sorted(missing))}", "re-run 'exprbench eval'")
-    check_per_item(path, frame)
-    return frame
-
-
 def _check_ranking_columns(path: Path, frame: pd.DataFrame) -> None:
     """With anchors, every measured metric needs its coverage (lost-face rule) and, if anchored to the static
     baseline, its anchor column: without them the ranking would silently drop or misjudge faces."""
@@ -115,7 +96,7 @@ def load_run(folder: str | Path, method_versions: Mapping[str, str] | None = Non
     method = str(summary["method"])
     version = (record.get("method_version") or (method_versions or {}).get(method)
                or str(config.get("exprbench") or UNKNOWN))
-    per_item = _read_per_item(folder / "per_item.csv")
+    per_item = read_per_item(folder / "per_item.csv")
     anchors = summary.get("anchors") if isinstance(summary.get("anchors"), dict) else None
     if anchors is not None:
         _check_ranking_columns(folder / "per_item.csv", per_item)

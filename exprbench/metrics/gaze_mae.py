@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from exprbench.metrics.face_base import frame_metric, paired_frames, reference_frame, relative_to
+from exprbench.metrics.face_base import (
+    frame_metric,
+    paired_frames,
+    reference_frame,
+    relative_to,
+)
 from exprbench.metrics.registry import MetricSpec, register_metric
 
 

@@ -157,3 +157,18 @@ def read_run_record(folder: Path) -> dict[str, str]:
         if not isinstance(value, str) or not value.strip():
             raise InputError(path, f"'{key}' must be a non-empty string")
     return {k: v.strip() for k, v in record.items()}
+
+
+def read_per_item(path: Path) -> pd.DataFrame:
+    """An eval folder's per_item.csv, read and checked (``check_per_item``), or a one-line error naming it."""
+    if not path.is_file():
+        raise InputError(path, "is missing (the per-face detail comes from it)", "re-run 'exprbench eval'")
+    try:
+        frame = pd.read_csv(path, dtype={"item_id": str, "split": str, "mode": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot be read as CSV ({exc})", "re-run 'exprbench eval'") from exc
+    missing = {"item_id", "split", "mode", "face", "matched", "coverage"} - set(frame.columns)
+    if missing:
+        raise InputError(path, f"lacks column(s) {', '.join(sorted(missing))}", "re-run 'exprbench eval'")
+    check_per_item(path, frame)
+    return frame

@@ -110,6 +110,27 @@ def test_anchors_refuse_the_wrong_eval(v2):
         anchors_from_eval(bench, root / "eval-truth")
 
 
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("faces", "every face", "field faces must be an object"),
+    ("faces", {"x#0": {"lmd@v2": "0.1"}}, "field faces.x#0.lmd@v2 must be a finite number"),
+    ("faces", {"x#0": {"lmd@v2": float("nan")}}, "field faces.x#0.lmd@v2 must be a finite number"),
+    ("sets", {"single": 3}, "field sets.single must be an object"),
+    ("source", None, "field source must be a string"),
+])
+def test_hand_edited_anchors_are_refused_by_field(v2, tmp_path, field, value, says):
+    """The anchors file sits in the benchmark folder, where anyone can edit it: a damaged value is one line
+    naming the file and the field, never a traceback in eval or a wrong ranking."""
+    bench, _, _, _ = v2
+    shutil.copytree(bench.root, tmp_path / "bench")
+    path = tmp_path / "bench" / anchors_name()
+    record = json.loads(path.read_text())
+    record[field] = value
+    path.write_text(json.dumps(record))
+    with pytest.raises(InputError, match=says) as caught:
+        load_anchors(load_benchmark(tmp_path / "bench"))
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
 def test_stale_anchors_leave_the_run_unranked_with_a_warning(v2, tmp_path, caplog):
     bench, results, _, _ = v2
     shutil.copytree(bench.root, tmp_path / "bench")
