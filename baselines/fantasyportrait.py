@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from baselines.adapter import register_adapter
 from baselines.job import Job, MethodOutput
 from exprbench.errors import InputError
 from exprbench.video import VideoWriter, load_image, read_video
@@ -84,6 +83,3 @@ class FantasyPortraitAdapter:
         with VideoWriter(path, job.fps) as writer:
             writer.write(frames)
         return MethodOutput(path)
-
-
-register_adapter("fantasyportrait", FantasyPortraitAdapter)

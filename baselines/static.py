@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from baselines.adapter import register_adapter
 from baselines.job import Job, MethodOutput
 from exprbench.video import VideoWriter, load_image
 
@@ -31,6 +30,3 @@ class StaticAdapter:
 
     def config(self) -> dict[str, Any]:
         return {}
-
-
-register_adapter("static", lambda _config: StaticAdapter())

@@ -20,7 +20,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from baselines.adapter import register_adapter
 from baselines.external.config import MethodSettings, require_files, settings_from_table
 from baselines.external.process import MethodError, run_logged
 from baselines.job import Job, MethodOutput
@@ -374,7 +373,3 @@ class JobFileAdapter(ExternalMethod):
         if not output.is_file():
             raise MethodError(f"{where}: result names output {output}, which does not exist")
         return MethodOutput(output, frame_fps=data.get("frame_fps"), notes=list(data.get("notes", [])))
-
-
-for _cls in (LivePortrait, SkyReelsA1, HunyuanPortrait, XPortrait, FollowYourEmoji, FantasyPortraitOfficial):
-    register_adapter(_cls.name, _cls)
