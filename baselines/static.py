@@ -19,6 +19,7 @@ class StaticAdapter:
     native_multi_face = True
     max_native_faces = None
     needs_face_crop = False
+    config_keys: frozenset[str] = frozenset()  # the methods-config keys it reads (none)
 
     def generate(self, job: Job) -> MethodOutput:
         portrait = load_image(job.portrait)

@@ -203,6 +203,7 @@ class WarpAdapter:
     native_multi_face = True
     max_native_faces = None
     needs_face_crop = False
+    config_keys = frozenset({"strength"})  # the methods-config keys it reads
 
     def __init__(self, strength: float = 1.0) -> None:
         try:
