@@ -44,7 +44,7 @@ MODULES = _module_files()
 
 def _imported(module: str, path: Path) -> set[str]:
     """Every module name ``module`` imports, anywhere in its body; names imported from a package resolve to
-    its submodule when there is one (``from exprbench.validate import ladders``)."""
+    its submodule when there is one (``from exprbench_app.validate import ladders``)."""
     is_package = path.name == "__init__.py"
     found = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
