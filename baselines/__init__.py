@@ -5,7 +5,7 @@ writes normalised results plus a JSON sidecar each. See ``baselines/README.md`` 
 published methods.
 """
 
-from baselines.adapter import Adapter, adapter_names, get_adapter, register_adapter
+from baselines.adapter import Adapter
 from baselines.harness import (
            ItemOutcome,
            generate_items,
@@ -14,6 +14,7 @@ from baselines.harness import (
            sidecar_path,
 )
 from baselines.job import Job, MethodOutput, build_job
+from baselines.registry import adapter_names, get_adapter, register_adapter
 
 __all__ = ["Adapter", "ItemOutcome", "Job", "MethodOutput", "adapter_names", "build_job", "generate_items",
            "get_adapter", "is_finished", "register_adapter", "run_item", "sidecar_path"]

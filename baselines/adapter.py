@@ -1,4 +1,4 @@
-"""The adapter interface every method implements, and the registry ``exprbench generate`` looks names up in.
+"""The adapter interface every method implements (the registry of names is ``registry.py``).
 
 An adapter only has to produce *some* video for a job; the harness (``harness.py``) normalises fps,
 frame count and size and records what it changed, so an adapter stays a thin description of how its
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from baselines.job import Job, MethodOutput
-from exprbench.errors import ExprBenchError
 
 
 @runtime_checkable
@@ -35,47 +34,4 @@ class Adapter(Protocol):
 
 
 AdapterFactory = Callable[[dict[str, Any]], Adapter]
-_REGISTRY: dict[str, AdapterFactory] = {}
-_BUILTINS_LOADED = False
-
-
-class UnknownMethod(ExprBenchError):
-    pass
-
-
-def register_adapter(name: str, factory: AdapterFactory) -> None:
-    """Register ``factory(method_config) -> Adapter`` under ``name`` (the results folder name)."""
-    if name in _REGISTRY:
-        raise ValueError(f"adapter {name!r} is already registered")
-    _REGISTRY[name] = factory
-
-
-def adapter_names() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
-
-
-def get_adapter(name: str, method_config: dict[str, Any] | None = None) -> Adapter:
-    """The adapter for ``name``, built from its section of the methods config (``{}`` if none)."""
-    _load_builtins()
-    factory = _REGISTRY.get(name)
-    if factory is None:
-        if method_config and method_config.get("kind") == "jobfile":
-            from baselines.external.methods import JobFileAdapter
-
-            return JobFileAdapter(name, method_config)
-        raise UnknownMethod(f"unknown method {name!r}: choose one of {', '.join(adapter_names())}, or add "
-                            f"[{name}] with kind = \"jobfile\" to the methods config")
-    return factory(method_config or {})
-
-
-def _load_builtins() -> None:
-    """Import the modules that register the shipped adapters (once; imports stay lazy for speed)."""
-    global _BUILTINS_LOADED
-    if _BUILTINS_LOADED:
-        return
-    _BUILTINS_LOADED = True
-    import baselines.external.methods
-    import baselines.fantasyportrait
-    import baselines.static
-    import baselines.warp  # noqa: F401
+"""``factory(method_config) -> Adapter``: how a name becomes an adapter, given its methods-config table."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from baselines.adapter import register_adapter
 from baselines.job import Job, MethodOutput
 from exprbench.errors import InputError
 from exprbench.video import VideoWriter, load_image, read_video
@@ -33,6 +32,7 @@ class FantasyPortraitAdapter:
     native_multi_face = True
     max_native_faces = None
     needs_face_crop = False
+    config_keys = frozenset({"checkpoints", "wan_dir", "offload", "fp8"})  # the methods-config keys it reads
 
     def __init__(self, table: dict[str, Any]) -> None:
         where = table.get("__file__")
@@ -52,8 +52,13 @@ class FantasyPortraitAdapter:
             if not (self.model_dir / rel).is_file():
                 raise InputError(self.model_dir / rel, "FantasyPortrait weight file is missing",
                                  "download acvlab/FantasyPortrait there or fix fantasyportrait.checkpoints")
-        self.offload = str(table.get("offload", "model_cpu_offload"))
-        self.fp8 = bool(table.get("fp8", False))
+        from fantasy_model.memory import OFFLOAD_MODES
+
+        self.offload = table.get("offload", "model_cpu_offload")
+        if self.offload not in OFFLOAD_MODES:
+            raise InputError(where, f"fantasyportrait.offload must be one of {', '.join(OFFLOAD_MODES)}, "
+                                    f"got {self.offload!r}")
+        self.fp8 = table.get("fp8", False)
         self._model = None
 
     def config(self) -> dict[str, Any]:
@@ -84,6 +89,3 @@ class FantasyPortraitAdapter:
         with VideoWriter(path, job.fps) as writer:
             writer.write(frames)
         return MethodOutput(path)
-
-
-register_adapter("fantasyportrait", FantasyPortraitAdapter)

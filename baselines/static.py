@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from baselines.adapter import register_adapter
 from baselines.job import Job, MethodOutput
 from exprbench.video import VideoWriter, load_image
 
@@ -20,6 +19,7 @@ class StaticAdapter:
     native_multi_face = True
     max_native_faces = None
     needs_face_crop = False
+    config_keys: frozenset[str] = frozenset()  # the methods-config keys it reads (none)
 
     def generate(self, job: Job) -> MethodOutput:
         portrait = load_image(job.portrait)
@@ -31,6 +31,3 @@ class StaticAdapter:
 
     def config(self) -> dict[str, Any]:
         return {}
-
-
-register_adapter("static", lambda _config: StaticAdapter())

@@ -45,7 +45,6 @@ from typing import Any
 
 import numpy as np
 
-from baselines.adapter import register_adapter
 from baselines.job import Job, MethodOutput
 from baselines.mesh import Mesh, warp_region
 from exprbench.errors import InputError
@@ -204,6 +203,7 @@ class WarpAdapter:
     native_multi_face = True
     max_native_faces = None
     needs_face_crop = False
+    config_keys = frozenset({"strength"})  # the methods-config keys it reads
 
     def __init__(self, strength: float = 1.0) -> None:
         try:
@@ -305,6 +305,3 @@ def _is_first_frame(portrait: np.ndarray, driving: Path) -> bool:
 
     first = read_video(driving, [0])[0]
     return first.shape == portrait.shape and float(np.abs(first.astype(np.int16) - portrait).mean()) < 2.0
-
-
-register_adapter("warp", lambda config: WarpAdapter(strength=config.get("strength", 1.0)))

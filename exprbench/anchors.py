@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark, load_benchmark
+from exprbench.benchmark.manifest import MANIFEST_NAME, Benchmark
 from exprbench.errors import InputError
 from exprbench.files import atomic_write, sha256_file
 from exprbench.protocol import PROTOCOL
@@ -172,20 +172,3 @@ def attach_to_eval(eval_dir: str | Path, anchors: dict | None) -> None:
     frame = frame[[c for c in frame.columns if not c.endswith("_anchor")]]
     write_tables(eval_dir, attach(frame, summary, anchors), summary)
 
-
-def compute_anchors(bench_root: str | Path, work: str | Path, workers: int = 1, device: str = "auto") -> Path:
-    """Generate the static baseline on every item, evaluate it into ``work/eval/static`` and write the
-    anchors (``exprbench anchors``). Returns the anchors file."""
-    from baselines import generate_items, get_adapter
-    from exprbench.evaluate import EvalOptions, evaluate
-
-    bench = load_benchmark(bench_root)
-    work = Path(work)
-    outcomes = generate_items(get_adapter(ANCHOR_METHOD), bench, bench.items, work / "results")
-    failed = [o for o in outcomes if getattr(o, "error", None)]
-    if failed:
-        raise InputError(bench.root, f"the static baseline failed on {len(failed)} item(s)",
-                         "fix the benchmark media (see the errors above)")
-    target = work / "eval" / ANCHOR_METHOD
-    evaluate(bench.root, work / "results", ANCHOR_METHOD, target, EvalOptions(workers=workers, device=device))
-    return write_anchors(bench, target)

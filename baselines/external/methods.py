@@ -20,8 +20,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from baselines.adapter import register_adapter
-from baselines.external.config import MethodSettings, require_files, settings_from_table
+from baselines.external.config import (
+    MethodSettings,
+    field_error,
+    path_problem,
+    require_files,
+    settings_from_table,
+)
 from baselines.external.process import MethodError, run_logged
 from baselines.job import Job, MethodOutput
 from exprbench.errors import InputError
@@ -62,6 +67,7 @@ class ExternalMethod:
     default_checkpoints: str | None = None  # relative to the checkout
     fixed_checkpoints = False  # True: the method hard-codes <repo>/<default_checkpoints>
     required_files: tuple[str, ...] = ()
+    config_keys = frozenset({"python", "repo", "checkpoints", "extra_args", "timeout", "env"})  # what it reads
 
     def __init__(self, table: dict[str, Any]) -> None:
         if not table:
@@ -150,6 +156,7 @@ class SkyReelsA1(ExternalMethod):
     default_checkpoints = "pretrained_models"
     fixed_checkpoints = True
     canvas = (720, 480)  # W, H
+    config_keys = ExternalMethod.config_keys | {"script"}  # the short-video script instead of the long one
 
     @property
     def script(self) -> str:
@@ -338,20 +345,22 @@ class JobFileAdapter(ExternalMethod):
     """Any script speaking the job-file protocol (see the module docstring)."""
 
     version = "jobfile-1"
+    config_keys = ExternalMethod.config_keys | {"kind", "script", "native_multi_face"}
 
     def __init__(self, name: str, table: dict[str, Any]) -> None:
         self.name = name
-        script = table.get("script")
-        if not script:
+        if "script" not in table:
             raise InputError(table.get("__file__"), f"[{name}] script is not set",
                              f"set {name}.script to the shim that reads the job file")
-        table = {"repo": str(Path(script).expanduser().parent), **table}
-        self.native_multi_face = bool(table.get("native_multi_face", False))
-        super().__init__(table)
-        self.script = Path(script).expanduser()
-        if not self.script.is_file():
-            raise InputError(self.settings.config_file, f"[{name}] script = {self.script} does not exist",
+        problem = path_problem(table["script"])  # the script runs with cwd = its folder: a relative path breaks
+        if problem is not None:
+            raise field_error(table.get("__file__"), name, "script", problem, table["script"])
+        self.script = Path(table["script"]).expanduser()
+        if not self.script.is_file():  # before the settings, whose repo defaults to the script's folder
+            raise InputError(table.get("__file__"), f"[{name}] script = {self.script} does not exist",
                              f"set {name}.script to the shim that reads the job file")
+        self.native_multi_face = table.get("native_multi_face", False)
+        super().__init__({"repo": str(self.script.parent), **table})
 
     def command(self, job: Job, out_dir: Path) -> list[str]:
         data = {**job.to_json(), "output": str(out_dir / "output.mp4"), "result": str(out_dir / "result.json")}
@@ -374,7 +383,3 @@ class JobFileAdapter(ExternalMethod):
         if not output.is_file():
             raise MethodError(f"{where}: result names output {output}, which does not exist")
         return MethodOutput(output, frame_fps=data.get("frame_fps"), notes=list(data.get("notes", [])))
-
-
-for _cls in (LivePortrait, SkyReelsA1, HunyuanPortrait, XPortrait, FollowYourEmoji, FantasyPortraitOfficial):
-    register_adapter(_cls.name, _cls)

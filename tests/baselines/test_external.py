@@ -67,7 +67,7 @@ def test_config_file_parsing(tmp_path):
     assert path == good and config["liveportrait"]["timeout"] == 5
     bad = tmp_path / "bad.toml"
     bad.write_text('[liveportrait]\npyhton = "x"\n')
-    with pytest.raises(InputError, match=r"\[liveportrait\] has unknown key\(s\) pyhton"):
+    with pytest.raises(InputError, match=r"liveportrait\.pyhton is not a setting"):
         load_methods_config(bad)
     with pytest.raises(InputError, match="methods config not found"):
         load_methods_config(tmp_path / "none.toml")

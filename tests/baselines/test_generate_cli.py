@@ -10,7 +10,7 @@ from benchfix import FAKE_METHOD
 from click.testing import CliRunner
 
 from exprbench.cli.common import FriendlyGroup
-from exprbench.cli.generate_cmd import generate_cmd
+from exprbench_app.cli.generate_cmd import generate_cmd
 
 
 @click.group(cls=FriendlyGroup)

@@ -11,8 +11,8 @@ from bench_media import FRAMES, copy_truth, truth_frames
 from exprbench.benchmark.contract import even_size, portrait_size
 from exprbench.benchmark.manifest import MANIFEST_SCHEMA, SCHEMA_FILE
 from exprbench.benchmark.results import check_result
-from exprbench.validate.ladders import resize_frames
 from exprbench.video import write_video
+from exprbench_app.validate.ladders import resize_frames
 
 
 def _items(*args):

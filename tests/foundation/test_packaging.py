@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("exprbench", "multiexpr", "baselines", "fantasy_model")
+PACKAGES = ("exprbench", "exprbench_app", "multiexpr", "baselines", "fantasy_model")
 
 
 def _tracked() -> list[str]:
@@ -64,3 +64,11 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path):
     assert paper.returncode == 0, paper.stderr
     path, rows = paper.stdout.split()
     assert path.startswith(str(target)) and int(rows) > 0
+    # the app layer's commands come from the wheel's entry points, loaded from the installed copy
+    demo = subprocess.run([sys.executable, "-c", "import sys; from exprbench.cli.plugins import command_entry_points;"
+                           "print(sys.modules[command_entry_points()['demo'].load().callback.__module__].__file__)"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert demo.returncode == 0 and demo.stdout.startswith(str(target)), demo.stderr
+    generate = subprocess.run([sys.executable, "-m", "exprbench", "generate", "--help"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True)
+    assert generate.returncode == 0 and generate.stdout.startswith("Usage: exprbench generate"), generate.stderr

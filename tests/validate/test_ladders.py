@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from exprbench.validate import ladders as lad
 from exprbench.video import read_video
+from exprbench_app.validate import ladders as lad
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from exprbench.validate.meta import (
+from exprbench_app.validate.meta import (
     adjacent_pairs,
     metric_columns,
     score_ladder,
@@ -65,7 +65,7 @@ def test_unit_table_aligns_items_and_faces_across_rungs():
 
 
 def test_identity_check_counts_faces_against_the_band():
-    from exprbench.validate.run import IdentityCheck
+    from exprbench_app.validate.run import IdentityCheck
 
     check = IdentityCheck(wrong_person=0.88, right_person=0.98, band=(0.81, 0.90),
                           per_unit={"a#0": 0.86, "b#0": 0.95, "b#1": math.nan, "c#0": 0.90})
@@ -75,7 +75,7 @@ def test_identity_check_counts_faces_against_the_band():
 
 
 def test_set_metrics_are_read_per_split_from_each_rung_summary():
-    from exprbench.validate.run import _set_metric_table
+    from exprbench_app.validate.run import _set_metric_table
 
     def summary(single, multi):
         return {"splits": {"single": {"self": {"metrics": {"fid@v2": {"value": single}}}},

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from exprbench.errors import InputError
-from exprbench.validate import validate
+from exprbench_app.validate import validate
 
 FRAMES = 6
 ITEM = "single-self-pexels_00s"

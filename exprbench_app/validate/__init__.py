@@ -5,15 +5,20 @@ timing, the wrong person), scores every rung with the normal ``exprbench.evaluat
 ``validation.csv`` (read by the leaderboard's trust section), ``validation.md`` and ``validation.png``.
 """
 
-from exprbench.validate.ladders import LADDERS, Ladder, Rung
-from exprbench.validate.meta import LadderScore, adjacent_pairs, score_ladder, spearman
-from exprbench.validate.run import (
-           SAMPLE_FRAMES,
-           SAMPLE_ITEMS,
-           IdentityCheck,
-           ValidationReport,
-           sample_bench,
-           validate,
+from exprbench_app.validate.ladders import LADDERS, Ladder, Rung
+from exprbench_app.validate.meta import (
+    LadderScore,
+    adjacent_pairs,
+    score_ladder,
+    spearman,
+)
+from exprbench_app.validate.run import (
+    SAMPLE_FRAMES,
+    SAMPLE_ITEMS,
+    IdentityCheck,
+    ValidationReport,
+    sample_bench,
+    validate,
 )
 
 __all__ = ["LADDERS", "SAMPLE_FRAMES", "SAMPLE_ITEMS", "IdentityCheck", "Ladder", "LadderScore", "Rung",

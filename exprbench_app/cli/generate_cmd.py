@@ -45,10 +45,10 @@ def generate_cmd(method: str, bench_dir: str, results: str, split: str, items: t
     from baselines.external.config import load_methods_config
     from exprbench.benchmark.manifest import load_benchmark
 
+    _, config = load_methods_config(config_path)  # first: a config error is found before the benchmark is read
+    adapter = get_adapter(method, config.get(method))
     bench = load_benchmark(bench_dir)
     chosen = bench.select(split, _split_ids(items))
-    _, config = load_methods_config(config_path)
-    adapter = get_adapter(method, config.get(method))
     failures = []
     counts = {"done": 0, "skipped": 0, "failed": 0}
     with tqdm(total=len(chosen), desc=method, unit="item", disable=progress_disabled(), file=sys.stderr) as bar:

@@ -1,4 +1,5 @@
-"""``exprbench anchors``: compute the benchmark's ranking anchors once (thin layer over ``exprbench.anchors``)."""
+"""``exprbench anchors``: compute the benchmark's ranking anchors once (thin layer over ``exprbench.anchors``
+and, when no eval is given, ``exprbench_app.anchors``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from exprbench.anchors import compute_anchors, write_anchors
+from exprbench.anchors import write_anchors
 from exprbench.benchmark import load_benchmark
 
 
@@ -28,5 +29,8 @@ def anchors_cmd(bench_root: Path, eval_dir: Path | None, work: Path, workers: in
     if eval_dir is not None:
         target = write_anchors(load_benchmark(bench_root), eval_dir)
     else:
+        # generation and eval, imported only when run (not for --from-eval or --help)
+        from exprbench_app.anchors import compute_anchors
+
         target = compute_anchors(bench_root, work, workers=workers, device=device)
     click.echo(f"anchors written to {target}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from exprbench.demo import run_demo
+from exprbench_app.demo import run_demo
 
 
 @click.command("demo")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from exprbench.files import atomic_path
-from exprbench.validate.ladders import LADDERS
-from exprbench.validate.meta import PASS_SPEARMAN
+from exprbench_app.validate.ladders import LADDERS
+from exprbench_app.validate.meta import PASS_SPEARMAN
 
 COLUMNS = ["metric", "ladder", "mode", "rungs", "spearman", "pairs_correct", "pairs_total", "passed",
            "direction", "pairs_missing", "units", "rung_labels", "rung_means", "rung_coverage"]

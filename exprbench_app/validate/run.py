@@ -24,8 +24,8 @@ from exprbench.benchmark.manifest import Benchmark, Item, load_benchmark
 from exprbench.errors import InputError
 from exprbench.files import atomic_write
 from exprbench.protocol import PROTOCOL
-from exprbench.validate import ladders as lad
-from exprbench.validate.meta import (
+from exprbench_app.validate import ladders as lad
+from exprbench_app.validate.meta import (
     LadderScore,
     metric_columns,
     metric_name,
@@ -237,7 +237,7 @@ def validate(bench_root: str | Path, out: str | Path, *, items: list[str] | None
     ``frames`` cuts every rung video to its first frames (scored with ``allow_short``); ``items`` and
     ``ladders`` select a subset. Returns the report; ``OUT/validation.{csv,md,png}`` are written.
     """
-    from exprbench.validate.report import write_report
+    from exprbench_app.validate.report import write_report
 
     start = time.perf_counter()
     bench = load_benchmark(bench_root)

@@ -96,8 +96,8 @@ def run_demo(out: str | Path, publish: str | Path | None = None, say: Callable[[
 
     validation = None
     if validate:
-        from exprbench.validate import SAMPLE_FRAMES, SAMPLE_ITEMS
-        from exprbench.validate import validate as run_validation
+        from exprbench_app.validate import SAMPLE_FRAMES, SAMPLE_ITEMS
+        from exprbench_app.validate import validate as run_validation
 
         def check_metrics() -> str:
             report = run_validation(bench.root, out / "validation", items=list(SAMPLE_ITEMS), frames=SAMPLE_FRAMES,

@@ -9,8 +9,8 @@ import click
 
 from exprbench.cli.common import progress_disabled
 from exprbench.errors import InputError
-from exprbench.validate import SAMPLE_FRAMES, SAMPLE_ITEMS, sample_bench, validate
-from exprbench.validate.ladders import ladder_names
+from exprbench_app.validate import SAMPLE_FRAMES, SAMPLE_ITEMS, sample_bench, validate
+from exprbench_app.validate.ladders import ladder_names
 
 
 def _list(value: str) -> list[str] | None:
