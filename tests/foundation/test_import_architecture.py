@@ -23,11 +23,6 @@ ABOVE = {  # what each package must not import
     "multiexpr": {"exprbench_app"},
     "fantasy_model": {"exprbench_app"},
 }
-# The eval modules import each other (issue 15; being removed in another branch). Tolerated only while it
-# lasts: once it is gone, test_known_eval_cycle_is_gone passes, which its strict xfail turns into a
-# failure, telling whoever merges to delete this set and that test.
-KNOWN_EVAL_CYCLE = frozenset({"exprbench.evaluate", "exprbench.eval_paired", "exprbench.eval_resume",
-                              "exprbench.anchors"})
 
 
 def _module_files() -> dict[str, Path]:
@@ -142,14 +137,7 @@ def test_the_walk_sees_every_package_and_function_level_imports():
 
 
 def test_no_import_cycle():
-    cycles = [cycle for component, cycle in _cycles() if not component <= KNOWN_EVAL_CYCLE]
-    assert not cycles, "import cycles:\n" + "\n".join(cycles)
-
-
-@pytest.mark.xfail(strict=True, reason="the eval modules' cycle is being removed in another branch; when this "
-                                       "passes, delete KNOWN_EVAL_CYCLE and this test")
-def test_known_eval_cycle_is_gone():
-    cycles = [cycle for component, cycle in _cycles() if component & KNOWN_EVAL_CYCLE]
+    cycles = [cycle for _, cycle in _cycles()]
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
