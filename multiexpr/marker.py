@@ -61,9 +61,9 @@ def marker_problem(marker: Any, source_id: str) -> str | None:
         return f"source_id {marker.get('source_id')!r} is not its file's {source_id!r}"
     if not isinstance(marker.get("source"), str):
         return "source must be a name"
-    sha = marker.get("content_sha256")
-    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{64}", sha)):
-        return "content_sha256 must be a sha256 hex digest or null"
+    sha = marker.get("content_sha256")  # "" (or null): the source could not be read, so it was not hashed
+    if sha is not None and not (isinstance(sha, str) and re.fullmatch(r"([0-9a-f]{64})?", sha)):
+        return "content_sha256 must be a sha256 hex digest, empty or null"
     for key in _COUNTS:
         if not _count(marker.get(key)):
             return f"{key} must be a non-negative integer"
