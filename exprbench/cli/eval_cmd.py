@@ -48,8 +48,8 @@ def eval_cmd(bench: Path, results: Path, method: str, out: Path, split: str, ite
                                for k, v in block["metrics"].items())
             click.echo(f"{split_name}/{mode}: {block['items']} items, {block['faces']} faces, "
                        f"coverage {block['coverage']:.2f}: {values}")
-    for key, why in summary["unavailable"].items():
-        click.echo(f"unavailable {key}: {why}", err=True)
+    if summary["unavailable"]:  # each was warned about with its fix when the run started; named once more here
+        click.echo(f"not computed (weights not installed): {', '.join(summary['unavailable'])}", err=True)
     if summary["errors"]:
         click.echo(f"{len(summary['errors'])} item(s) failed: " + json.dumps(summary["errors"])[:500], err=True)
     click.echo(f"wrote {out / 'per_item.csv'}, {out / 'summary.json'}, {out / 'config.json'}")
