@@ -44,6 +44,12 @@ log = logging.getLogger(__name__)
 
 Side = Literal["generated", "reference"]
 
+# float32 bytes of one side of one paired-metric batch. Why: a batch of 16 4K frames is 1.6 GB of float32
+# per side before a metric makes its own float64 maps from it; frames are scored one by one (PSNR, SSIM)
+# or as one network batch (LPIPS), so this only bounds memory: below about 2.8 megapixels per frame it is
+# never reached at the default batch sizes, and above it LPIPS gets smaller batches (parity-tested).
+BATCH_BYTES = 256 * 2**20
+
 
 class MetricUnavailable(ExprBenchError):
     """A metric cannot run because its network weights are not installed; other metrics can go on."""
@@ -188,8 +194,10 @@ class PairedVideoMetric(ABC):
             raise ValueError(f"valid mask has shape {mask.shape}, expected ({n},)")
         values = np.full(n, np.nan, dtype=np.float64)
         index = np.flatnonzero(mask)
-        for start in range(0, index.size, self.batch_size):
-            rows = index[start:start + self.batch_size]
+        height, width = (max(a, b) for a, b in zip(frame_size(generated), frame_size(reference)))
+        step = max(1, min(self.batch_size, BATCH_BYTES // (3 * height * width * 4)))
+        for start in range(0, index.size, step):
+            rows = index[start:start + step]
             values[rows] = self._score_rows(_take(generated, rows), _take(reference, rows))
         self._values.append(values)
         return values

@@ -42,15 +42,15 @@ def ssim_opencv(generated: torch.Tensor, reference: torch.Tensor, p: SsimProtoco
     g = _gaussian(p)
     pad = (p.kernel_size - 1) // 2
     c1, c2 = _constants(p)
-    x_all = generated.detach().cpu().double().numpy()
-    y_all = reference.detach().cpu().double().numpy()
-    scores = np.empty(len(x_all), dtype=np.float64)
+    scores = np.empty(len(generated), dtype=np.float64)
 
     def local(plane: np.ndarray) -> np.ndarray:
         """Gaussian-weighted local mean over the windows that stay inside the image."""
         return cv2.sepFilter2D(plane, cv2.CV_64F, g, g, borderType=cv2.BORDER_CONSTANT)[pad:-pad, pad:-pad]
 
-    for i, (x, y) in enumerate(zip(x_all, y_all)):
+    for i in range(len(generated)):  # one frame in float64 at a time: a 4K frame's maps are 0.2 GB each
+        x = generated[i].detach().cpu().double().numpy()
+        y = reference[i].detach().cpu().double().numpy()
         maps = []
         for xc, yc in zip(x, y):
             mu_x, mu_y = local(xc), local(yc)
