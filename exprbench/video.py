@@ -103,7 +103,8 @@ def _rotation(path: Path) -> int:
     """Display rotation (degrees counter-clockwise) from the first frame's display matrix.
 
     Phones record portrait video as landscape frames plus this matrix. decord applies it itself;
-    PyAV does not, so only the PyAV path rotates (``_rotate``).
+    PyAV does not, so only the PyAV path rotates (``_rotate``). The default slice threading keeps no
+    frames in flight when this stops after one frame (see ``_pyav_decoder``).
     """
     container = _open_container(path)
     try:
@@ -161,10 +162,10 @@ def probe(path: str | Path) -> VideoInfo:
         container.close()
 
 
-def _rotate(frames: np.ndarray, rotation: int) -> np.ndarray:
-    if rotation == 0:
-        return frames
-    return np.ascontiguousarray(np.rot90(frames, k=rotation // 90, axes=(-3, -2)))
+def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
+    """One RGB frame turned upright (a view). Rotating after the RGB conversion gives decord's pixels
+    exactly for the even-sized 8-bit frames PyAV reads (decord transposes before converting)."""
+    return np.rot90(image, k=rotation // 90) if rotation else image
 
 
 class _Deadline:
@@ -195,42 +196,63 @@ def _decord_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline
         del reader
 
 
-def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline,
-                 report: DecodeReport) -> Iterator[np.ndarray]:
-    """Sequential decode that keeps only the requested frames (indices must be non-decreasing)."""
-    container = _open_container(info.path)
-    scope = decoding(report)
-    scope.__enter__()
+@contextlib.contextmanager
+def _pyav_decoder(path: Path, report: DecodeReport) -> Iterator[Iterator[av.VideoFrame]]:
+    """The frames of ``path``, decoded with frame threading, for the length of one ``with`` block.
+
+    Why the flush on the way out: PyAV frees a decoder (``avcodec_free_context`` in
+    ``CodecContext.__dealloc__``) holding the GIL, and freeing waits for FFmpeg's frame threads to
+    finish the frames they hold. Those threads log (a debug line per NAL unit, warnings on damage)
+    through ``decode_log``'s Python callback, which needs the GIL: a decoder freed with frames in
+    flight (an error or timeout mid-file, Ctrl-C, a caller that stopped early, a read that did not
+    need the last frames) deadlocked the process. ``flush_buffers`` waits for those frames with the
+    GIL released (PyAV calls it ``nogil``), so whenever and wherever the decoder is freed later, its
+    threads are idle.
+    """
+    container = _open_container(path)
     try:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        wanted = iter(indices)
-        target = next(wanted, None)
-        buffer: list[np.ndarray] = []
-        position = -1
-        for position, frame in enumerate(container.decode(stream)):
-            deadline.check()
-            if target is None:
-                break
-            if position < target:
-                continue
-            image = frame.to_ndarray(format="rgb24")
-            while target is not None and target == position:
-                buffer.append(image)
-                target = next(wanted, None)
-            if len(buffer) >= chunk:
-                yield np.stack(buffer)
-                buffer = []
-        if target is not None:
-            raise InputError(info.path, f"only {position + 1} frames could be decoded, frame {target} was requested",
-                             "the file is truncated or corrupt")
-        if buffer:
-            yield np.stack(buffer)
-    except av.error.FFmpegError as exc:
-        raise InputError(info.path, f"decoding failed: {exc}", "the file is corrupt; re-encode it") from None
+        with decoding(report):
+            try:
+                yield container.decode(stream)
+            finally:
+                stream.codec_context.flush_buffers()
     finally:
         container.close()
-        scope.__exit__(None, None, None)
+
+
+def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: _Deadline,
+                 report: DecodeReport) -> Iterator[np.ndarray]:
+    """Sequential decode that keeps only the requested frames (indices must be non-decreasing), upright.
+
+    Each chunk is filled in place: memory is one chunk plus one frame, whatever the video's length.
+    """
+    if not len(indices):
+        return
+    done, filled, position = 0, 0, -1
+    out = None
+    try:
+        with _pyav_decoder(info.path, report) as frames:
+            for position, frame in enumerate(frames):
+                deadline.check()
+                if position < indices[done]:
+                    continue
+                image = _rotate(frame.to_ndarray(format="rgb24"), info.rotation)
+                while done < len(indices) and indices[done] == position:
+                    if out is None:
+                        out = np.empty((min(chunk, len(indices) - done), info.height, info.width, 3), np.uint8)
+                    out[filled] = image
+                    filled, done = filled + 1, done + 1
+                    if filled == len(out):
+                        yield out
+                        out, filled = None, 0
+                if done == len(indices):
+                    return
+    except av.error.FFmpegError as exc:
+        raise InputError(info.path, f"decoding failed: {exc}", "the file is corrupt; re-encode it") from None
+    raise InputError(info.path, f"only {position + 1} frames could be decoded, frame {indices[done]} was requested",
+                     "the file is truncated or corrupt")
 
 
 def iter_frames(
@@ -272,8 +294,7 @@ def iter_frames(
             if backend == "decord":
                 raise InputError(info.path, f"decord could not decode it: {str(exc).splitlines()[0]}") from None
             log.info("%s: decord failed (%s); falling back to PyAV", info.path, str(exc).splitlines()[0])
-    for frames in _pyav_chunks(info, indices[emitted:], chunk, deadline, report):
-        yield _rotate(frames, info.rotation)
+    yield from _pyav_chunks(info, indices[emitted:], chunk, deadline, report)
     warn_once(info.path, report)
 
 
