@@ -9,13 +9,13 @@ reproducible if every component sees the same frames. Decisions made here:
 - Reading streams with PyAV (frame-threaded, sequential) in bounded chunks, so peak memory does not
   grow with the video's length (a decord reader keeps memory for every frame it returns). decord,
   which seeks, still reads a few frames far apart, and the frames whose RGB conversion differs
-  between the two (over 8 bits per sample, odd sizes): everywhere else both give identical pixels,
-  so ``auto`` returns what decord returned before (``_decord_preferred``). PyAV takes over when
-  decord cannot open or decode a file. A per-file deadline stops a decode that makes no progress.
-  Chunks are bounded in bytes as well as frames (``CHUNK_BYTES``), so an 8K video is read a few
-  frames at a time and peak memory does not depend on resolution times chunk length.
-- Decoder messages (FFmpeg's ``[h264 @ 0x...] error while decoding MB ...``) are captured at the
-  file-descriptor level while frames decode, counted in a ``DecodeReport`` and summarised in one
+  between the two (over 8 bits per sample; subsampled chroma at odd sizes): everywhere else both
+  give identical pixels, so ``auto`` returns what decord returned before (``_decord_preferred``).
+  PyAV takes over when decord cannot open or decode a file. A per-file deadline stops a decode that
+  makes no progress. Chunks are bounded in bytes as well as frames (``CHUNK_BYTES``), so an 8K video
+  is read a few frames at a time and peak memory does not depend on resolution times chunk length.
+- Decoder messages (FFmpeg's ``[h264 @ 0x...] error while decoding MB ...``) are captured through
+  FFmpeg's log callback while frames decode, counted in a ``DecodeReport`` and summarised in one
   warning per file, instead of flooding stderr: a damaged file is concealed by the decoder and would
   otherwise be scored silently (``exprbench.decode_log``).
 - Resampling to a target fps is by timestamps, in exact rationals: output frame k shows the source
@@ -270,15 +270,20 @@ def _decord_preferred(info: VideoInfo, indices: Sequence[int]) -> bool:
     1944 MiB peak against 839 MiB for PyAV, which stays flat in the video's length). decord is kept for:
 
     - frames whose RGB conversion differs between decord's FFmpeg 4.1 and PyAV's FFmpeg 8: more than 8
-      bits per sample (10-bit HEVC: up to 6 levels apart) or an odd width or height (up to 9). decord
-      keeps the pixels every earlier run decoded, so scores do not move.
+      bits per sample (10-bit HEVC: up to 6 levels apart), or subsampled chroma (4:2:0, 4:2:2) at an
+      odd width or height (up to 9; H.264 and HEVC cannot code those). decord keeps the pixels every
+      earlier run decoded, so scores do not move.
     - a few frames far apart (on average a keyframe interval or more between them): decord seeks to
       the keyframe before each one, where a sequential decode goes through every frame up to the last
       one (the last frame of a 400-frame 1080p clip: 0.85 s against 3.4 s).
     """
-    if not info.pix_fmt or info.width % 2 or info.height % 2:
+    if not info.pix_fmt:
         return True
-    if max(c.bits for c in av.VideoFormat(info.pix_fmt).components) > 8:
+    layout = av.VideoFormat(info.pix_fmt, info.width, info.height)
+    if max(c.bits for c in layout.components) > 8:
+        return True
+    subsampled = any((c.width, c.height) != (info.width, info.height) for c in layout.components)
+    if subsampled and (info.width % 2 or info.height % 2):
         return True
     if not len(indices) or info.keyframes < 2:
         return False
