@@ -14,9 +14,10 @@ generated video and the ground truth side by side) would share their messages, w
 takes the count from its face pass, where the generated video is decoded alone. Everyone gets one
 warning per file and count (``warn_once``).
 
-What is counted: decoder messages, i.e. FFmpeg log lines at warning level or above; for H.264 one
-damaged slice gives one or two (the cause, then "error while decoding MB x y"). The count indicates
-damage, it is not a number of frames: zero means the decoder reported nothing.
+What is counted: decoder messages, i.e. FFmpeg log lines at warning level or above, except the RGB
+converter's (swscaler); for H.264 one damaged slice gives one or two (the cause, then "error while
+decoding MB x y"). The count indicates damage, it is not a number of frames: zero means the decoder
+reported nothing.
 
 Platform note: the callback receives a ``va_list``, which ctypes can pass through as a pointer on
 x86-64 and AArch64 Linux/macOS ABIs where ``va_list`` is an array or pointer type; elsewhere FFmpeg is
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 AV_LOG_QUIET = -8
 AV_LOG_WARNING = 24
 _SAMPLES = 3
+# The RGB converter's notes are not decoder messages: "[swscaler @ 0x...] deprecated pixel format used"
+# comes once per conversion of every full-range (yuvj420p) video, e.g. MJPEG and many phone clips,
+# which were reported as damaged.
+_CONVERTER_PREFIX = "[swscaler"
 _CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 _lock = threading.Lock()
 _active: list[DecodeReport] = []
@@ -95,6 +100,8 @@ def _make_callback(lib: ctypes.CDLL):  # noqa: ANN202 - a ctypes callback
         prefix = ctypes.c_int(1)
         lib.av_log_format_line(avcl, level, fmt, args, line, len(line), ctypes.byref(prefix))
         message = line.value.decode("utf-8", "replace")
+        if message.startswith(_CONVERTER_PREFIX):
+            return
         with _lock:
             for report in _active:
                 report.record(message)

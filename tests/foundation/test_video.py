@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from exprbench.assets import asset_path
+from exprbench.decode_log import DecodeReport
 from exprbench.errors import InputError
 from exprbench.video import (
     VideoWriter,
@@ -231,6 +232,17 @@ def test_auto_keeps_decord_where_the_rgb_conversions_differ(tmp_path, pexels, de
     assert decord_readers == [str(path)]
     assert np.array_equal(auto, read_video(path, backend="decord"))
     assert not np.array_equal(auto, pyav)  # why decord is kept; if this fails, PyAV could read them too
+
+
+@pytest.mark.parametrize("codec", ["mjpeg", "libx264"])
+@pytest.mark.parametrize("backend", ["auto", "pyav", "decord"])
+def test_full_range_video_is_not_reported_as_damaged(tmp_path, pexels, codec, backend):
+    """Converting full-range (yuvj420p) frames to RGB makes FFmpeg's scaler warn "deprecated pixel
+    format used"; that note is not decoder damage (MJPEG and many phone clips are full range)."""
+    path = _encode(tmp_path / f"{codec}.mp4", read_video(pexels, list(range(4))), codec, "yuvj420p")
+    report = DecodeReport()
+    read_video(path, backend=backend, report=report)
+    assert (report.errors, report.samples) == (0, [])
 
 
 def test_auto_seeks_with_decord_for_a_few_frames_far_apart(pexels, decord_readers):
