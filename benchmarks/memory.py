@@ -32,13 +32,14 @@ import numpy as np
 
 import exprbench
 from exprbench.assets import asset_path
-from exprbench.evaluate import EvalOptions, _set_availability
+from exprbench.scoring.instances import set_availability
+from exprbench.scoring.options import EvalOptions
 from exprbench.video import VideoWriter, probe, read_video
 
 ROOT = Path(exprbench.__file__).resolve().parents[1]
-NO_SET_METRICS = ("import sys\nfrom exprbench.evaluate import FACE_METRICS, PAIRED_METRICS\n"
-                  "from exprbench.score import score_pair\n"
-                  "score_pair(sys.argv[1], sys.argv[2], metrics=FACE_METRICS + PAIRED_METRICS)\n")
+NO_SET_METRICS = ("import sys\nfrom exprbench.metrics import all_metrics\nfrom exprbench.score import score_pair\n"
+                  "names = tuple(m.name for m in all_metrics() if m.kind != 'set')\n"
+                  "score_pair(sys.argv[1], sys.argv[2], metrics=names)\n")
 
 
 def _clip(path: Path, frames: int, size: tuple[int, int], source: np.ndarray) -> Path:
@@ -90,7 +91,7 @@ def main() -> None:
         print(f"{size[0]}x{size[1]} clips of {args.short} and {args.long} frames (real Pexels frames, upscaled); "
               f"exprbench from {ROOT}")
         print(f"{'command':11s} {f'{args.short} frames':>12s} {f'{args.long} frames':>12s} {'ratio':>6s}")
-        _, unavailable = _set_availability(EvalOptions())
+        _, unavailable = set_availability(EvalOptions())
         if unavailable:
             print(f"not installed, so not measured: {', '.join(unavailable)}")
         for name in _commands(clips[args.short]):

@@ -407,6 +407,13 @@ class FaceAnalysisRule:
                         "(Hungarian assignment; normalised centre distance at most 0.25, else unmatched); "
                         "multi-person driving videos pair by position with the portrait in self mode and "
                         "left to right in cross mode")
+    max_analysis_pixels: int = 3840 * 2160
+    max_frame_pixels: int = 2**27
+    frame_budget: str = ("frames of up to max_analysis_pixels (4K UHD) are analysed as decoded; a larger frame is "
+                         "downscaled for analysis (area averaging, aspect kept) to that many pixels, its boxes are "
+                         "mapped back to the original pixel grid and the factor is recorded as analysis_scale; "
+                         "frames above max_frame_pixels (about 134 MP) are refused. Why: MediaPipe resizes every "
+                         "input to 192-256 px models, so larger frames add memory, not accuracy")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,7 @@ pixel grid (boxes, ``width``/``height``; landmarks are normalised and need nothi
 recorded as ``params["analysis_scale"]`` in the result (and so in its cache key). Frames above
 ``MAX_FRAME_PIXELS`` (about 134 MP, e.g. 16384x8192) are refused with an error naming the file:
 decoding one such frame already costs 400 MB, and no portrait-animation output is that large.
+Both limits are protocol choices (``PROTOCOL.faces``, rendered in docs/protocol.md).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from dataclasses import replace
 import numpy as np
 
 from exprbench.errors import InputError
+from exprbench.protocol import PROTOCOL
 
-MAX_ANALYSIS_PIXELS = 3840 * 2160
-MAX_FRAME_PIXELS = 2**27
+MAX_ANALYSIS_PIXELS = PROTOCOL.faces.max_analysis_pixels
+MAX_FRAME_PIXELS = PROTOCOL.faces.max_frame_pixels
 
 
 def analysis_scale(width: int, height: int, source: object = None) -> float:
