@@ -7,15 +7,15 @@ on the same clip cut to 25 frames, each in a fresh ``python -m exprbench`` proce
 - ``faces``: ``exprbench faces`` (face analysis);
 - ``score``: ``exprbench score`` (one pair through eval's code path: faces, paired and set metrics);
 - ``score -set``: the same without FID/FVD (``score_pair(metrics=...)``). The set metrics read both
-  videos whole (FVD windows span chunks), so the gap between these two rows is their share (none
-  where their weights are not installed: the script says so).
+  videos whole (FVD windows span chunks), so the gap between these two rows is their share. Where
+  no set metric's weights are installed the row would repeat ``score``, so it is skipped (and said).
 
 The clip is real media: the Pexels face video, upscaled with the protocol's bicubic filter and written
 at CRF 12 to keep detail, looped to length. The children run the same ``exprbench`` as this script
 (e.g. ``PYTHONPATH=CHECKOUT``), so one set of clips (``--clips DIR`` keeps and reuses them) can measure
 two checkouts.
 
-Usage: python benchmarks/memory.py [--long 250] [--short 25] [--size 3840x2160] [--clips DIR]
+Usage: python benchmarks/memory.py [--long 250] [--short 25] [--size 3840x2160] [--clips DIR] [--only faces]
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--short", type=int, default=25)
     parser.add_argument("--size", default="3840x2160")
     parser.add_argument("--clips", type=Path, help="keep the clips here and reuse them (default: a temporary folder)")
+    parser.add_argument("--only", action="append", choices=list(_commands(Path("clip"))),
+                        help="measure only this command (repeatable; default: all)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,10 +93,14 @@ def main() -> None:
         print(f"{size[0]}x{size[1]} clips of {args.short} and {args.long} frames (real Pexels frames, upscaled); "
               f"exprbench from {ROOT}")
         print(f"{'command':11s} {f'{args.short} frames':>12s} {f'{args.long} frames':>12s} {'ratio':>6s}")
-        _, unavailable = set_availability(EvalOptions())
+        available, unavailable = set_availability(EvalOptions())
+        names = args.only or list(_commands(clips[args.short]))
         if unavailable:
             print(f"not installed, so not measured: {', '.join(unavailable)}")
-        for name in _commands(clips[args.short]):
+        if not available and "score -set" in names:
+            names.remove("score -set")
+            print("score -set skipped: with no set metric installed it is the score row again")
+        for name in names:
             peaks = {n: _peak_mib(_commands(path)[name], Path(tmp) / "stderr.txt") for n, path in clips.items()}
             print(f"{name:11s} {peaks[args.short]:8.0f} MiB {peaks[args.long]:8.0f} MiB "
                   f"{peaks[args.long] / peaks[args.short]:6.2f}", flush=True)
