@@ -63,11 +63,19 @@ def worker_pool(workers: int, initializer: Callable[[int], None] = init_worker) 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:
     """Cancel queued work and kill the workers now (Ctrl-C): nothing waits for running items, whose
-    work is redone on resume."""
+    work is redone on resume.
+
+    The executor's manager thread is joined last (it sees the dead workers at once and closes the
+    queues): left running, it could be between unlinking a queue's semaphore and telling the resource
+    tracker when the process leaves with ``os._exit``, and the tracker then printed "leaked semaphore"
+    warnings after the one-line Ctrl-C message (seen in the Ctrl-C build test)."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor exposes no public handle
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
             process.kill()
     for process in processes:
         process.join(timeout=1.0)
+    if manager is not None:
+        manager.join(timeout=2.0)

@@ -219,9 +219,18 @@ def _start(src: Path, out: Path) -> tuple[subprocess.Popen, list[psutil.Process]
         assert time.monotonic() < deadline, "no source finished"
         time.sleep(0.02)
     children = psutil.Process(proc.pid).children(recursive=True)
-    workers = [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+    workers = [c for c in children if "spawn_main" in _command_line(c)]
     assert len(workers) == 2, [c.cmdline() for c in children]
     return proc, children
+
+
+def _command_line(process: psutil.Process) -> str:
+    """Its command line, or "" for a short-lived helper gone meanwhile (``ctypes.util.find_library`` runs
+    ``ld``; seen once in about 20 runs)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.NoSuchProcess:
+        return ""
 
 
 def _alive(processes: list[psutil.Process]) -> list[int]:
